@@ -1,0 +1,45 @@
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import type { Target, TargetFactory } from './types.ts'
+import { ROOT, freePort, spawnLogged, waitReady } from './util.ts'
+
+export const NODE_MAIN = resolve(ROOT, 'packages/node/dist/main.js')
+
+/** Starts one embedded-mode gateway (`node packages/node/dist/main.js`) on 127.0.0.1. */
+export async function startNodeGateway(
+  env: Record<string, string> = {},
+): Promise<Target & { pid: number }> {
+  const port = await freePort()
+  const apiKey = env.API_KEYS?.split(',')[0] ?? 'e2e-key'
+  const p = spawnLogged(process.execPath, [NODE_MAIN], {
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    API_KEYS: apiKey,
+    LOG_LEVEL: 'warn',
+    ...env,
+  })
+  const url = `http://127.0.0.1:${port}`
+  try {
+    await waitReady(`${url}/readyz`, 15_000, p.proc, p.output)
+  } catch (err) {
+    await p.stop()
+    throw err
+  }
+  return {
+    name: 'node',
+    url,
+    urls: [url],
+    apiKey,
+    pid: p.proc.pid ?? 0,
+    capabilities: { slowConsumer: true, metrics: true },
+    stop: () => p.stop(),
+  }
+}
+
+export const nodeTarget: TargetFactory = {
+  name: 'node',
+  async unavailable() {
+    return existsSync(NODE_MAIN) ? undefined : `${NODE_MAIN} not built (run make build)`
+  },
+  start: () => startNodeGateway(),
+}

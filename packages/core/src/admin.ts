@@ -1,0 +1,60 @@
+import { type Context, Hono } from 'hono'
+import { GatewayError } from './errors.ts'
+import { decodeCursor, parseLimit, toPageBody } from './pagination.ts'
+import type { GatewayBackend } from './ports.ts'
+import { parseTopics, quote, validateTopic } from './topics.ts'
+
+/**
+ * The admin API (`/admin/api/*`), behind the publishers' keys. Listings are ordered by key
+ * (topic name, connection id) and paged by an opaque cursor holding the last key seen, so
+ * following the cursors lists every item once even while others come and go.
+ */
+export function createAdminApi<C extends Context>(deps: {
+  backend: GatewayBackend<C>
+  checkKey: (headers: Headers) => void
+}): Hono {
+  const { backend, checkKey } = deps
+  const api = new Hono()
+
+  api.use('*', async (c, next) => {
+    checkKey(c.req.raw.headers)
+    await next()
+  })
+
+  api.get('/topics', async (c) => {
+    const limit = parseLimit(c.req.query('limit'))
+    const after = decodeCursor(c.req.query('cursor'))
+    const page = await backend.listTopics({ after, limit })
+    return c.json(toPageBody(page, (t) => t.topic))
+  })
+
+  api.get('/connections', async (c) => {
+    const limit = parseLimit(c.req.query('limit'))
+    const after = decodeCursor(c.req.query('cursor'))
+    const rawTopic = c.req.query('topic')
+    const topic =
+      rawTopic === undefined || rawTopic === '' ? undefined : parseTopics(rawTopic, 1)[0]
+    const page = await backend.listConnections({ after, limit, topic })
+    return c.json(toPageBody(page, (x) => x.id))
+  })
+
+  api.get('/topics/:topic{.+}/tail', async (c) => {
+    const topic = validateTopic(c.req.param('topic'))
+    return backend.tail(c as C, topic)
+  })
+
+  api.delete('/connections/:id', async (c) => {
+    const id = c.req.param('id')
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
+      throw new GatewayError('bad_request', `invalid connection id ${quote(id)}`)
+    }
+    const found = await backend.disconnect(id)
+    if (!found) throw new GatewayError('not_found', `no live connection ${quote(id)}`)
+    return c.json({ id, disconnected: true })
+  })
+
+  api.get('/stats', async (c) => c.json(await backend.stats()))
+  api.get('/nodes', async (c) => c.json({ items: await backend.nodes() }))
+
+  return api
+}

@@ -1,0 +1,189 @@
+import { type Context, Hono } from 'hono'
+import { createAdminApi } from './admin.ts'
+import { createKeyCheck } from './auth.ts'
+import { readBodyText } from './body.ts'
+import type { Config } from './config.ts'
+import { GatewayError, errorResponse } from './errors.ts'
+import type { GatewayEvent } from './event.ts'
+import { createIdGenerator } from './ids.ts'
+import { type GatewayBackend, type Logger, type PublishObserver, silentLogger } from './ports.ts'
+import { SSE_HEADERS } from './sse.ts'
+import { parseTopics, validateEventType, validateId } from './topics.ts'
+
+export interface GatewayDeps<C extends Context> {
+  backend: GatewayBackend<C>
+  config: Pick<Config, 'apiKeys' | 'maxTopicsPerConnection' | 'maxBodyBytes' | 'corsOrigins'>
+  log?: Logger
+  observer?: PublishObserver
+  /** Prometheus text for `GET /metrics`; without it the route answers 404. */
+  metrics?: () => Promise<string>
+  newConnectionId?: () => string
+  /** Registers runtime routes and middleware (static admin UI, …) ahead of the contract's. */
+  beforeRoutes?: (app: Hono) => void
+}
+
+/** Routes that exist, with the methods they take: anything else on them is a 405. */
+const ALLOWED: Array<[RegExp, string]> = [
+  [/^\/sse$/, 'GET, OPTIONS'],
+  [/^\/ws$/, 'GET'],
+  [/^\/publish$/, 'POST, OPTIONS'],
+  [/^\/(healthz|readyz|metrics)$/, 'GET'],
+  [/^\/admin\/api\/(topics|connections|stats|nodes)$/, 'GET'],
+  [/^\/admin\/api\/topics\/.+\/tail$/, 'GET'],
+  [/^\/admin\/api\/connections\/[^/]+$/, 'DELETE'],
+]
+
+export function corsHeaders(
+  origins: readonly string[],
+  origin: string | null,
+): Record<string, string> {
+  if (origins.length === 0 || origin === null) return {}
+  if (origins.includes('*')) return { 'access-control-allow-origin': '*' }
+  if (origins.includes(origin)) return { 'access-control-allow-origin': origin, vary: 'origin' }
+  return {}
+}
+
+/**
+ * The gateway as a Hono app: the contract's routes, validation, auth and error shape, over a
+ * runtime backend. Runtime adapters add what is theirs (static admin UI, upgrades) around it.
+ */
+export function createGatewayApp<C extends Context>(deps: GatewayDeps<C>): Hono {
+  const { backend, config, log = silentLogger, observer, metrics } = deps
+  const newId = deps.newConnectionId ?? createIdGenerator()
+  const checkKey = createKeyCheck(config.apiKeys)
+  const app = new Hono()
+
+  app.onError((err, c) => {
+    if (err instanceof GatewayError) {
+      log.info(
+        {
+          code: err.code,
+          status: err.status,
+          method: c.req.method,
+          path: c.req.path,
+          error: err.message,
+        },
+        'request refused',
+      )
+      const res = err.toResponse()
+      for (const [k, v] of Object.entries(
+        corsHeaders(config.corsOrigins, c.req.header('origin') ?? null),
+      ))
+        res.headers.set(k, v)
+      return res
+    }
+    log.error({ err, method: c.req.method, path: c.req.path }, 'internal error')
+    return errorResponse('internal', 'internal error')
+  })
+
+  app.notFound((c) => {
+    const allow = ALLOWED.find(([re]) => re.test(c.req.path))?.[1]
+    if (allow) {
+      return errorResponse(
+        'method_not_allowed',
+        `method ${c.req.method} not allowed on ${c.req.path}: use ${allow}`,
+        { allow },
+      )
+    }
+    return errorResponse('not_found', `no route for ${c.req.method} ${c.req.path}`)
+  })
+
+  deps.beforeRoutes?.(app)
+
+  app.get('/healthz', (c) => c.json({ status: 'ok', node: backend.nodeId }))
+
+  app.get('/readyz', async (c) => {
+    const r = await backend.ready()
+    return c.json(
+      r.ready
+        ? { status: 'ready', node: backend.nodeId }
+        : { status: 'not_ready', reason: r.reason },
+      r.ready ? 200 : 503,
+    )
+  })
+
+  if (metrics) {
+    app.get('/metrics', async (c) =>
+      c.body(await metrics(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+    )
+  }
+
+  const preflight = (c: Context) =>
+    new Response(null, {
+      status: 204,
+      headers: {
+        ...corsHeaders(config.corsOrigins, c.req.header('origin') ?? null),
+        'access-control-allow-methods': 'GET, POST, OPTIONS',
+        'access-control-allow-headers':
+          'authorization, x-api-key, x-sse-topic, x-sse-id, x-sse-event, last-event-id, content-type',
+        'access-control-expose-headers': 'x-sse-connection-id',
+        'access-control-max-age': '86400',
+      },
+    })
+  app.options('/sse', preflight)
+  app.options('/publish', preflight)
+
+  const subscribe = (transport: 'sse' | 'ws') => async (c: Context) => {
+    if (transport === 'ws' && c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
+      throw new GatewayError(
+        'bad_request',
+        'GET /ws needs a WebSocket upgrade (Upgrade: websocket)',
+      )
+    }
+    const raw = c.req.header('x-sse-topic') ?? c.req.query('topic')
+    const topics = parseTopics(raw, config.maxTopicsPerConnection)
+    const envelope = c.req.query('envelope')
+    if (envelope !== undefined && envelope !== 'json' && envelope !== 'none') {
+      throw new GatewayError('bad_request', `invalid envelope "${envelope.slice(0, 32)}": use json`)
+    }
+    return backend.subscribe(c as C, {
+      connectionId: newId(),
+      transport,
+      topics,
+      envelope: envelope === 'json',
+      remoteAddress: undefined,
+      userAgent: c.req.header('user-agent'),
+      lastEventId: c.req.header('last-event-id') ?? c.req.query('lastEventId'),
+    })
+  }
+  app.get('/sse', subscribe('sse'))
+  app.get('/ws', subscribe('ws'))
+
+  app.post('/publish', async (c) => {
+    const started = performance.now()
+    checkKey(c.req.raw.headers)
+    const topics = parseTopics(c.req.header('x-sse-topic'), config.maxTopicsPerConnection)
+    const id = validateId(c.req.header('x-sse-id'))
+    const event = validateEventType(c.req.header('x-sse-event'))
+    const cors = corsHeaders(config.corsOrigins, c.req.header('origin') ?? null)
+    const live = await backend.liveTopics(topics)
+    if (live.length === 0) {
+      // The drop path: answer from the headers alone; the body is never read.
+      log.info({ topics, id }, 'dropped: no subscriber')
+      void backend.dropped(topics, id)
+      observer?.published?.({ topics: topics.length, live: 0, seconds: 0, bytes: 0 })
+      return c.json({ id, delivered: [], dropped: topics }, 202, cors)
+    }
+    // Only now does the size matter: a dropped message is dropped whatever its size.
+    const data = await readBodyText(c.req.raw, config.maxBodyBytes)
+    const events: GatewayEvent[] = live.map((topic) => ({ topic, id, event, data }))
+    const outcome = await backend.publish(events)
+    const dropped = topics.filter((t) => !live.includes(t))
+    if (dropped.length > 0) {
+      log.info({ topics: dropped, id }, 'dropped: no subscriber')
+      void backend.dropped(dropped, id)
+    }
+    observer?.published?.({
+      topics: topics.length,
+      live: live.length,
+      seconds: (performance.now() - started) / 1000,
+      bytes: data.length,
+    })
+    return c.json({ id, delivered: live, dropped, ...outcome }, 202, cors)
+  })
+
+  app.route('/admin/api', createAdminApi({ backend, checkKey }))
+  return app
+}
+
+export { SSE_HEADERS }

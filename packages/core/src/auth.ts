@@ -1,0 +1,50 @@
+import { GatewayError } from './errors.ts'
+
+const encoder = new TextEncoder()
+
+/** Compares two byte strings in time that depends only on their lengths, never on their content. */
+function safeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length
+  const n = Math.max(a.length, b.length)
+  for (let i = 0; i < n; i++) diff |= (a[i % (a.length || 1)] ?? 0) ^ (b[i % (b.length || 1)] ?? 0)
+  return diff === 0
+}
+
+/** Takes the key from `Authorization: Bearer <key>` or `x-api-key: <key>`. */
+export function presentedKey(headers: Headers): string | undefined {
+  const auth = headers.get('authorization')
+  if (auth) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth)
+    if (m) return m[1]
+  }
+  const key = headers.get('x-api-key')
+  return key ? key.trim() : undefined
+}
+
+/**
+ * Builds the key check for publishers and the admin API. Every configured key is compared, in
+ * constant time, on every call, so timing reveals neither which key nor how much of it matched.
+ * Keys never appear in errors or logs.
+ */
+export function createKeyCheck(keys: readonly string[]): (headers: Headers) => void {
+  if (keys.length === 0) throw new Error('createKeyCheck needs at least one key')
+  const encoded = keys.map((k) => encoder.encode(k))
+  return function checkKey(headers: Headers): void {
+    const key = presentedKey(headers)
+    if (key === undefined) {
+      throw new GatewayError(
+        'unauthorized',
+        'missing API key: send Authorization: Bearer <key> or x-api-key',
+        { headers: { 'www-authenticate': 'Bearer realm="sse-gateway"' } },
+      )
+    }
+    const given = encoder.encode(key)
+    let ok = false
+    for (const k of encoded) ok = safeEqual(given, k) || ok
+    if (!ok) {
+      throw new GatewayError('unauthorized', 'invalid API key', {
+        headers: { 'www-authenticate': 'Bearer realm="sse-gateway", error="invalid_token"' },
+      })
+    }
+  }
+}

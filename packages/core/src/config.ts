@@ -1,0 +1,95 @@
+/** Every setting of the gateway, read from environment variables (docs/configuration.md). */
+export interface Config {
+  port: number
+  host: string
+  apiKeys: string[]
+  /** True when API_KEYS was unset and the gateway made a random key for this run. */
+  generatedKey: boolean
+  redisUrl: string | undefined
+  redisPrefix: string
+  nodeId: string | undefined
+  announceHost: string | undefined
+  announceUrl: string | undefined
+  nodeTtlMs: number
+  heartbeatMs: number
+  maxTopicsPerConnection: number
+  maxBodyBytes: number
+  maxConnections: number
+  slowConsumerBytes: number
+  shutdownTimeoutMs: number
+  corsOrigins: string[]
+  logLevel: string
+}
+
+export type Env = Record<string, string | undefined>
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw.trim() === '') return def
+  const n = Number(raw.trim())
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new Error(
+      `${name}=${JSON.stringify(raw)} is invalid: expected an integer from ${min} to ${max}`,
+    )
+  }
+  return n
+}
+
+function str(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim()
+  return v === undefined || v === '' ? undefined : v
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
+
+/** A random publisher key, for when API_KEYS is unset. */
+export function randomKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(24))
+  let s = ''
+  for (const b of bytes) s += b.toString(16).padStart(2, '0')
+  return `sk_${s}`
+}
+
+/**
+ * Reads the configuration. Throws an Error naming the variable when a value is out of range, so
+ * a typo fails at start-up instead of running with a surprise.
+ */
+export function loadConfig(env: Env): Config {
+  const keys = list(env.API_KEYS)
+  const generatedKey = keys.length === 0
+  if (generatedKey) keys.push(randomKey())
+  const logLevel = (str(env, 'LOG_LEVEL') ?? 'info').toLowerCase()
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new Error(
+      `LOG_LEVEL=${JSON.stringify(env.LOG_LEVEL)} is invalid: use ${LOG_LEVELS.join(', ')}`,
+    )
+  }
+  const heartbeatMs = int(env, 'HEARTBEAT_MS', 15_000, 1_000, 3_600_000)
+  return {
+    port: int(env, 'PORT', 8787, 0, 65_535),
+    host: str(env, 'HOST') ?? '0.0.0.0',
+    apiKeys: keys,
+    generatedKey,
+    redisUrl: str(env, 'REDIS_URL'),
+    redisPrefix: str(env, 'REDIS_PREFIX') ?? 'sse:',
+    nodeId: str(env, 'NODE_ID'),
+    announceHost: str(env, 'ANNOUNCE_HOST'),
+    announceUrl: str(env, 'ANNOUNCE_URL'),
+    nodeTtlMs: int(env, 'NODE_TTL_MS', 15_000, 1_000, 3_600_000),
+    heartbeatMs,
+    maxTopicsPerConnection: int(env, 'MAX_TOPICS_PER_CONNECTION', 64, 1, 1_024),
+    maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1_048_576, 1, 64 * 1_048_576),
+    maxConnections: int(env, 'MAX_CONNECTIONS', 100_000, 1, 10_000_000),
+    slowConsumerBytes: int(env, 'SLOW_CONSUMER_BYTES', 1_048_576, 1_024, 1_073_741_824),
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    corsOrigins: list(env.CORS_ORIGINS ?? '*'),
+    logLevel,
+  }
+}

@@ -1,0 +1,127 @@
+import type { Context } from 'hono'
+import type { GatewayEvent } from './event.ts'
+import type { Page } from './pagination.ts'
+
+/** The subset of pino's API the core logs through. Keys and bodies are never passed to it. */
+export interface Logger {
+  debug(obj: object, msg?: string): void
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} }
+
+export type Transport = 'sse' | 'ws'
+
+/** A validated subscription, handed to the runtime to open. */
+export interface SubscribeRequest {
+  connectionId: string
+  transport: Transport
+  topics: string[]
+  /** `?envelope=json`: SSE data is the JSON envelope `{"topic","id","event","data"}`. */
+  envelope: boolean
+  remoteAddress: string | undefined
+  userAgent: string | undefined
+  lastEventId: string | undefined
+}
+
+/** One live connection, as the admin API lists it. */
+export interface ConnectionInfo {
+  id: string
+  transport: Transport
+  topics: string[]
+  node: string
+  connectedAt: string
+  remoteAddress: string | null
+  userAgent: string | null
+  eventsSent: number
+  bytesSent: number
+}
+
+/** One live topic, as the admin API lists it. */
+export interface TopicInfo {
+  topic: string
+  subscribers: number
+  nodes: string[]
+}
+
+export interface NodeStats {
+  node: string
+  connections: number
+  connectionsTotal: number
+  topics: number
+  published: number
+  delivered: number
+  dropped: number
+  bytesSent: number
+  slowConsumerDisconnects: number
+}
+
+export interface Stats {
+  connections: number
+  connectionsTotal: number
+  topics: number
+  published: number
+  delivered: number
+  dropped: number
+  bytesSent: number
+  slowConsumerDisconnects: number
+  nodes: NodeStats[]
+}
+
+export interface NodeInfo {
+  id: string
+  url: string | null
+  startedAt: string
+  connections: number
+  topics: number
+}
+
+/** What a publish did, from the backend's side. */
+export interface PublishOutcome {
+  /** Subscribers (connections) the event was written to, where the runtime knows it at once. */
+  subscribers?: number
+}
+
+/**
+ * The runtime behind the gateway: the Node process (memory or Redis namespace) or Cloudflare's
+ * Durable Objects. The core validates, authenticates and frames; the backend holds connections.
+ */
+export interface GatewayBackend<C extends Context = Context> {
+  /** This node's id, as shown in listings. */
+  readonly nodeId: string
+  /**
+   * Of `topics`, those with at least one live subscriber anywhere in the deployment (tails do not
+   * count). One round trip at most; never touches a request body.
+   */
+  liveTopics(topics: string[]): Promise<string[]>
+  /**
+   * Delivers one event per topic to every subscriber of that topic on every node, and to its
+   * tails. Events of one publisher to one topic keep their order for each subscriber.
+   */
+  publish(events: GatewayEvent[]): Promise<PublishOutcome>
+  /** Records dropped topics (no subscriber): tails see `{topic,id}`. Never throws. */
+  dropped(topics: string[], id: string): Promise<void>
+  /** Opens an SSE stream or accepts a WebSocket upgrade for a validated subscription. */
+  subscribe(c: C, req: SubscribeRequest): Promise<Response>
+  /** Opens an admin tail of one topic: SSE, not a subscriber. */
+  tail(c: C, topic: string): Promise<Response>
+  listTopics(q: { after: string | undefined; limit: number }): Promise<Page<TopicInfo>>
+  listConnections(q: {
+    after: string | undefined
+    limit: number
+    topic: string | undefined
+  }): Promise<Page<ConnectionInfo>>
+  /** Disconnects one connection on whatever node holds it; false when no such connection. */
+  disconnect(id: string): Promise<boolean>
+  stats(): Promise<Stats>
+  nodes(): Promise<NodeInfo[]>
+  /** Ready to take traffic (in a cluster: Redis reachable and this node registered). */
+  ready(): Promise<{ ready: boolean; reason?: string }>
+}
+
+/** Hooks for metrics; every one is optional. */
+export interface PublishObserver {
+  published?(info: { topics: number; live: number; seconds: number; bytes: number }): void
+}

@@ -1,0 +1,79 @@
+import { GatewayError } from './errors.ts'
+
+/** Topic names and event ids: 1–128 characters from `A–Z a–z 0–9 - _ . : @ /`. */
+export const NAME_RE = /^[A-Za-z0-9\-_.:@/]{1,128}$/
+
+/** Shows a rejected value safely inside an error message (quoted, shortened, control chars escaped). */
+export function quote(value: string): string {
+  const short = value.length > 64 ? `${value.slice(0, 64)}…` : value
+  return JSON.stringify(short)
+}
+
+/**
+ * Parses a comma-separated topic list, as sent in `x-sse-topic` or `?topic=`. Spaces around items
+ * are ignored and duplicates removed (first occurrence keeps its place).
+ *
+ * @throws GatewayError bad_request naming the offending value.
+ */
+export function parseTopics(raw: string | null | undefined, max: number): string[] {
+  if (raw == null)
+    throw new GatewayError('bad_request', 'missing topic: send x-sse-topic or ?topic=')
+  const topics: string[] = []
+  const seen = new Set<string>()
+  for (const part of raw.split(',')) {
+    const t = part.trim()
+    if (t === '') continue
+    if (!NAME_RE.test(t)) {
+      throw new GatewayError(
+        'bad_request',
+        `invalid topic ${quote(t)}: use 1-128 characters from A-Z a-z 0-9 - _ . : @ /`,
+      )
+    }
+    if (seen.has(t)) continue
+    seen.add(t)
+    topics.push(t)
+  }
+  if (topics.length === 0) {
+    throw new GatewayError('bad_request', 'empty topic list: send x-sse-topic or ?topic=')
+  }
+  if (topics.length > max) {
+    throw new GatewayError(
+      'bad_request',
+      `too many topics: ${topics.length} given, at most ${max} allowed`,
+    )
+  }
+  return topics
+}
+
+/** Checks an event id (`x-sse-id`): same characters as a topic, so it never carries a newline. */
+export function validateId(raw: string | null | undefined): string {
+  if (raw == null || raw.trim() === '') throw new GatewayError('bad_request', 'missing x-sse-id')
+  const id = raw.trim()
+  if (!NAME_RE.test(id)) {
+    throw new GatewayError(
+      'bad_request',
+      `invalid x-sse-id ${quote(id)}: use 1-128 characters from A-Z a-z 0-9 - _ . : @ /`,
+    )
+  }
+  return id
+}
+
+/** Checks an event type (`x-sse-event`): same characters as a topic. */
+export function validateEventType(raw: string | null | undefined): string | undefined {
+  if (raw == null) return undefined
+  const ev = raw.trim()
+  if (ev === '') return undefined
+  if (!NAME_RE.test(ev)) {
+    throw new GatewayError(
+      'bad_request',
+      `invalid x-sse-event ${quote(ev)}: use 1-128 characters from A-Z a-z 0-9 - _ . : @ /`,
+    )
+  }
+  return ev
+}
+
+/** Checks one topic name, as in `/admin/api/topics/{topic}/tail`. */
+export function validateTopic(raw: string): string {
+  if (!NAME_RE.test(raw)) throw new GatewayError('bad_request', `invalid topic ${quote(raw)}`)
+  return raw
+}

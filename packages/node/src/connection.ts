@@ -1,0 +1,182 @@
+import type { Socket } from 'node:net'
+import type { ConnectionInfo, EncodedEvent, Sink, Transport } from '@sse-gateway/core'
+import type { WebSocket } from 'ws'
+
+/** Counters of one node, shared by its connections and shown in stats and metrics. */
+export interface Counters {
+  connectionsTotal: number
+  published: number
+  delivered: number
+  dropped: number
+  bytesSent: number
+  slowConsumerDisconnects: number
+}
+
+export function newCounters(): Counters {
+  return {
+    connectionsTotal: 0,
+    published: 0,
+    delivered: 0,
+    dropped: 0,
+    bytesSent: 0,
+    slowConsumerDisconnects: 0,
+  }
+}
+
+const HEARTBEAT = Buffer.from(': heartbeat\n\n')
+
+/**
+ * One subscriber connection on this node: an SSE stream written straight to its socket, or a
+ * WebSocket. It is the hub's sink for each of its topics. Writes never wait: past the
+ * slow-consumer bound of unsent bytes the connection is closed and counted.
+ */
+export class LocalConnection implements Sink {
+  readonly id: string
+  readonly transport: Transport
+  readonly topics: string[]
+  readonly node: string
+  readonly connectedAt: string
+  readonly remoteAddress: string | null
+  readonly userAgent: string | null
+  eventsSent = 0
+  bytesSent = 0
+  /** Set by every write, cleared by the heartbeat ticker: an idle connection gets a heartbeat. */
+  wrote = false
+  closed = false
+  readonly #socket: Socket | undefined
+  readonly #ws: WebSocket | undefined
+  readonly #envelope: boolean
+  readonly #limit: number
+  readonly #counters: Counters
+  readonly #onClose: (conn: LocalConnection) => void
+
+  constructor(opts: {
+    id: string
+    transport: Transport
+    topics: string[]
+    node: string
+    remoteAddress: string | undefined
+    userAgent: string | undefined
+    envelope: boolean
+    socket?: Socket
+    ws?: WebSocket
+    slowConsumerBytes: number
+    counters: Counters
+    onClose: (conn: LocalConnection) => void
+  }) {
+    this.id = opts.id
+    this.transport = opts.transport
+    this.topics = opts.topics
+    this.node = opts.node
+    this.connectedAt = new Date().toISOString()
+    this.remoteAddress = opts.remoteAddress ?? null
+    this.userAgent = opts.userAgent ?? null
+    this.#socket = opts.socket
+    this.#ws = opts.ws
+    this.#envelope = opts.envelope
+    this.#limit = opts.slowConsumerBytes
+    this.#counters = opts.counters
+    this.#onClose = opts.onClose
+  }
+
+  /** Bytes accepted but not yet handed to the kernel. */
+  get buffered(): number {
+    if (this.#socket) return this.#socket.writableLength
+    return this.#ws?.bufferedAmount ?? 0
+  }
+
+  write(ev: EncodedEvent): boolean {
+    if (this.closed) return false
+    if (this.buffered > this.#limit) {
+      this.#counters.slowConsumerDisconnects++
+      this.close('slow consumer')
+      return false
+    }
+    let bytes: Uint8Array
+    if (this.#socket) {
+      bytes = this.#envelope ? ev.sseEnvelope : ev.sse
+      this.#socket.write(bytes)
+    } else {
+      bytes = ev.json
+      this.#ws?.send(bytes, { binary: false })
+    }
+    this.wrote = true
+    this.eventsSent++
+    this.bytesSent += bytes.byteLength
+    this.#counters.bytesSent += bytes.byteLength
+    return true
+  }
+
+  #awaitingPong = false
+
+  /** A WebSocket answered our ping. */
+  pong(): void {
+    this.#awaitingPong = false
+  }
+
+  /**
+   * One heartbeat tick. SSE: a comment when nothing was written since the last tick. WebSocket:
+   * a ping, and a peer that did not answer the previous ping is gone.
+   */
+  heartbeat(): void {
+    if (this.closed) return
+    if (this.#ws) {
+      if (this.#awaitingPong) {
+        this.#ws.terminate()
+        this.gone()
+        return
+      }
+      this.#awaitingPong = true
+      this.#ws.ping()
+      return
+    }
+    if (this.wrote) {
+      this.wrote = false
+      return
+    }
+    if (this.#socket) {
+      if (this.buffered > this.#limit) {
+        this.#counters.slowConsumerDisconnects++
+        this.close('slow consumer')
+        return
+      }
+      this.#socket.write(HEARTBEAT)
+    }
+  }
+
+  /** Closes the connection; `onClose` runs once, whoever closes first (client, admin, drain). */
+  close(reason: string, code = 1000): void {
+    if (this.closed) return
+    this.closed = true
+    if (this.#socket) {
+      // A slow consumer would never drain its buffer: destroy instead of a graceful end.
+      if (reason === 'slow consumer') this.#socket.destroy()
+      else this.#socket.end()
+    } else if (this.#ws) {
+      if (reason === 'slow consumer') this.#ws.terminate()
+      else this.#ws.close(code, reason.slice(0, 120))
+    }
+    this.#onClose(this)
+  }
+
+  /** The socket went away by itself. */
+  gone(): void {
+    if (this.closed) return
+    this.closed = true
+    this.#onClose(this)
+  }
+
+  info(): ConnectionInfo {
+    return {
+      id: this.id,
+      transport: this.transport,
+      topics: this.topics,
+      node: this.node,
+      connectedAt: this.connectedAt,
+      remoteAddress: this.remoteAddress,
+      userAgent: this.userAgent,
+      eventsSent: this.eventsSent,
+      bytesSent: this.bytesSent,
+    }
+  }
+}

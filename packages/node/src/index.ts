@@ -1,0 +1,7 @@
+export type { Counters } from './connection.ts'
+export { LocalConnection, newCounters } from './connection.ts'
+export { MemoryNamespace } from './memory-namespace.ts'
+export type { TopicNamespace, TopicStub } from './namespace.ts'
+export { NodeBackend } from './node-backend.ts'
+export type { NodeGateway, StartOptions } from './server.ts'
+export { startGateway } from './server.ts'

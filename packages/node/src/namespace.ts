@@ -1,0 +1,60 @@
+import type {
+  ConnectionInfo,
+  EncodedEvent,
+  LocalHub,
+  NodeInfo,
+  Page,
+  Stats,
+  TailSink,
+  TopicInfo,
+} from '@sse-gateway/core'
+import type { LocalConnection } from './connection.ts'
+
+/**
+ * The stub of one topic, shaped like a Durable Object stub: the namespace hands it out by
+ * `get(idFromName(topic))`, and it speaks for the topic across the whole deployment.
+ */
+export interface TopicStub {
+  /** True when the topic has a subscriber on any node (tails do not count). */
+  probe(): Promise<boolean>
+  /**
+   * Writes the event to this node's subscribers and forwards it once to each other node that
+   * holds subscribers or tails of the topic. Resolves with the local delivery count; a forward
+   * to a dead node fails on its own without holding up the others.
+   */
+  publish(ev: EncodedEvent): Promise<number>
+  /** Tells every tail of the topic, on any node, that a publish with this id was dropped. */
+  drop(id: string): Promise<void>
+}
+
+/**
+ * Where topics live: the memory namespace (one process) or the Redis namespace (a cluster).
+ * The gateway logic above it is the same code in both modes.
+ */
+export interface TopicNamespace {
+  readonly nodeId: string
+  /** This node's subscribers, by topic. */
+  readonly hub: LocalHub
+  idFromName(topic: string): string
+  get(id: string): TopicStub
+  /** Registers a new local connection: its topics in the hub and, in a cluster, the directory. */
+  attach(conn: LocalConnection): Promise<void>
+  /** Forgets a closed local connection; its topics leave the directory when it was their last. */
+  detach(conn: LocalConnection): void
+  attachTail(topic: string, tail: TailSink): void
+  detachTail(topic: string, tail: TailSink): void
+  listTopics(q: { after: string | undefined; limit: number }): Promise<Page<TopicInfo>>
+  listConnections(q: {
+    after: string | undefined
+    limit: number
+    topic: string | undefined
+  }): Promise<Page<ConnectionInfo>>
+  /** Closes a connection held by any node; false when none has it. */
+  disconnect(id: string): Promise<boolean>
+  stats(): Promise<Stats>
+  nodes(): Promise<NodeInfo[]>
+  ready(): Promise<{ ready: boolean; reason?: string }>
+  start(): Promise<void>
+  /** Deregisters this node (cluster) and stops timers. */
+  stop(): Promise<void>
+}

@@ -1,0 +1,199 @@
+import { existsSync } from 'node:fs'
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http'
+import { hostname } from 'node:os'
+import type { Socket } from 'node:net'
+import { createAdaptorServer } from '@hono/node-server'
+import { serveStatic } from '@hono/node-server/serve-static'
+import { type Config, type Logger, createGatewayApp, errorResponse } from '@sse-gateway/core'
+import type { Hono } from 'hono'
+import { WebSocketServer } from 'ws'
+import { newCounters } from './connection.ts'
+import { MemoryNamespace } from './memory-namespace.ts'
+import { createMetrics } from './metrics.ts'
+import type { TopicNamespace } from './namespace.ts'
+import { NodeBackend, type NodeBindings, UPGRADED } from './node-backend.ts'
+
+export interface NodeGateway {
+  server: Server
+  backend: NodeBackend
+  namespace: TopicNamespace
+  app: Hono
+  /** Base URL once listening, e.g. http://127.0.0.1:8787 */
+  url: string
+  /** Drains: stops accepting, closes every stream cleanly, deregisters, closes the server. */
+  close(): Promise<void>
+}
+
+export interface StartOptions {
+  log: Logger
+  /** Directory of the built admin UI (index.html); served at /admin/. */
+  adminDir?: string | undefined
+  /** A namespace to use instead of the one the config selects (tests). */
+  namespace?: TopicNamespace
+}
+
+export function defaultNodeId(): string {
+  return `${hostname()}-${Math.random().toString(36).slice(2, 8)}`
+}
+
+function announceUrl(config: Config, port: number): string {
+  if (config.announceUrl) return config.announceUrl.replace(/\/+$/, '')
+  const host =
+    config.announceHost ??
+    (config.host === '0.0.0.0' || config.host === '::' ? hostname() : config.host)
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+}
+
+async function createNamespace(
+  config: Config,
+  nodeId: string,
+  counters: ReturnType<typeof newCounters>,
+  log: Logger,
+  url: () => string,
+): Promise<TopicNamespace> {
+  if (!config.redisUrl) return new MemoryNamespace({ nodeId, counters, url: url() })
+  const { RedisNamespace } = await import('./redis-namespace.ts')
+  return new RedisNamespace({ config, nodeId, counters, log, url })
+}
+
+/** Writes a Response as raw HTTP to a socket that was handed to us by an `upgrade` event. */
+async function writeRaw(socket: Socket, res: Response): Promise<void> {
+  const body = Buffer.from(await res.arrayBuffer())
+  let head = `HTTP/1.1 ${res.status} ${STATUS_CODES[res.status] ?? ''}\r\n`
+  res.headers.forEach((v, k) => {
+    if (k !== 'content-length' && k !== 'connection') head += `${k}: ${v}\r\n`
+  })
+  head += `content-length: ${body.length}\r\nconnection: close\r\n\r\n`
+  socket.end(Buffer.concat([Buffer.from(head), body]))
+}
+
+function requestOf(req: IncomingMessage): Request {
+  const headers = new Headers()
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v)
+  }
+  return new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { headers })
+}
+
+/** Starts a gateway node: HTTP server, WebSocket upgrades, heartbeats, metrics, admin UI. */
+export async function startGateway(config: Config, opts: StartOptions): Promise<NodeGateway> {
+  const { log } = opts
+  const counters = newCounters()
+  const nodeId = config.nodeId ?? defaultNodeId()
+  let boundPort = config.port
+  const namespace =
+    opts.namespace ??
+    (await createNamespace(config, nodeId, counters, log, () => announceUrl(config, boundPort)))
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: 64 * 1024,
+  })
+  const backend = new NodeBackend({ namespace, wss, config, counters, log })
+  const metrics = createMetrics({
+    counters,
+    liveConnections: () => backend.liveConnections,
+    topics: () => namespace.hub.topicCount,
+  })
+  const adminDir = opts.adminDir && existsSync(opts.adminDir) ? opts.adminDir : undefined
+
+  const app = createGatewayApp({
+    backend,
+    config,
+    log,
+    observer: metrics.observer,
+    metrics: metrics.render,
+    beforeRoutes(app) {
+      // A body left unread (drop path, refused publish) must not be taken for the next request
+      // on a keep-alive connection: close the connection when the body has not fully arrived.
+      app.use('*', async (c, next) => {
+        await next()
+        const incoming = (c.env as NodeBindings | undefined)?.incoming
+        if (
+          incoming &&
+          !incoming.complete &&
+          c.req.method !== 'GET' &&
+          !c.res.headers.has('x-upgraded')
+        ) {
+          c.res.headers.set('connection', 'close')
+        }
+      })
+      app.get('/', (c) => c.redirect('/admin/'))
+      app.get('/admin', (c) => c.redirect('/admin/'))
+      app.get('/admin/*', async (c, next) => {
+        if (c.req.path.startsWith('/admin/api/')) return next()
+        if (!adminDir) {
+          return errorResponse(
+            'not_found',
+            'admin UI not built: run `npm run build -w @sse-gateway/admin`',
+          )
+        }
+        const serve = serveStatic({
+          root: adminDir,
+          rewriteRequestPath: (p) => p.replace(/^\/admin/, ''),
+        })
+        const res = await serve(c, async () => {})
+        if (res) return res
+        if (c.finalized) return c.res
+        // Deep links of the single-page app fall back to index.html.
+        return serveStatic({ root: adminDir, path: 'index.html' })(c, next)
+      })
+    },
+  })
+
+  const server = createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false }) as Server
+  server.on('upgrade', async (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    socket.on('error', () => {})
+    try {
+      const res = await app.fetch(requestOf(req), { incoming: req, upgrade: { socket, head } })
+      if (res !== UPGRADED && !socket.destroyed) await writeRaw(socket, res)
+    } catch (err) {
+      log.error({ err }, 'upgrade failed')
+      if (!socket.destroyed) await writeRaw(socket, errorResponse('internal', 'internal error'))
+    }
+  })
+  server.on('clientError', (err, socket) => {
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
+    log.debug({ err: String(err) }, 'client error')
+  })
+  server.keepAliveTimeout = 65_000 // longer than common load balancers' idle timeouts
+  server.headersTimeout = 66_000
+  server.requestTimeout = 0 // streams are long-lived; bodies are bounded by MAX_BODY_BYTES
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const addr = server.address()
+  if (addr && typeof addr === 'object') boundPort = addr.port
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`
+  await namespace.start()
+
+  const ticker = setInterval(() => backend.heartbeat(), config.heartbeatMs)
+  ticker.unref()
+
+  let closing: Promise<void> | undefined
+  const close = () => {
+    closing ??= (async () => {
+      backend.startDrain()
+      clearInterval(ticker)
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeIdleConnections()
+      backend.closeAll()
+      wss.close()
+      await namespace.stop().catch((err: unknown) => log.warn({ err }, 'could not deregister'))
+      const timeout = new Promise<void>((resolve) =>
+        setTimeout(resolve, config.shutdownTimeoutMs).unref(),
+      )
+      await Promise.race([closed, timeout])
+      server.closeAllConnections()
+    })()
+    return closing
+  }
+  return { server, backend, namespace, app, url, close }
+}
