@@ -11,7 +11,7 @@ export class RedisNamespace extends MemoryNamespace {
     log: Logger
     url: () => string
   }) {
-    super(opts)
+    super({ nodeId: opts.nodeId, counters: opts.counters })
     throw new Error('REDIS_URL is set but cluster mode is not in this build yet')
   }
 }
