@@ -16,6 +16,9 @@ export async function startNodeGateway(
     PORT: String(port),
     API_KEYS: apiKey,
     LOG_LEVEL: 'warn',
+    // Short heartbeats and a small slow-consumer bound so the suites see both within seconds.
+    HEARTBEAT_MS: '1000',
+    SLOW_CONSUMER_BYTES: '262144',
     ...env,
   })
   const url = `http://127.0.0.1:${port}`

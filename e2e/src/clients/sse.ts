@@ -1,0 +1,164 @@
+import http from 'node:http'
+
+/** One event as a spec-following parser sees it, plus our `topic:` field. */
+export interface ParsedEvent {
+  id: string | undefined
+  event: string | undefined
+  topic: string | undefined
+  data: string
+}
+
+/**
+ * A raw SSE client over node:http (one socket each, no pooling) with a parser that follows the
+ * HTML spec: fields, comments, multi-line data, CRLF/CR/LF line ends.
+ */
+export class SseClient {
+  readonly events: ParsedEvent[] = []
+  readonly comments: string[] = []
+  status = 0
+  headers: http.IncomingHttpHeaders = {}
+  body = ''
+  ended = false
+  readonly #req: http.ClientRequest
+  #buf = ''
+  #cur: { id?: string; event?: string; topic?: string; data: string[] } = { data: [] }
+  #waiters = new Set<() => void>()
+
+  private constructor(req: http.ClientRequest) {
+    this.#req = req
+  }
+
+  /** Opens a stream; resolves once headers and, for a 200, the first comment have arrived. */
+  static open(url: string, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<SseClient> {
+    return new Promise((resolve, reject) => {
+      const req = http.get(url, { headers: { accept: 'text/event-stream', ...headers }, agent: false })
+      const client = new SseClient(req)
+      const timer = setTimeout(() => {
+        req.destroy()
+        reject(new Error(`no stream from ${url} within ${timeoutMs} ms`))
+      }, timeoutMs)
+      req.once('error', (err) => {
+        clearTimeout(timer)
+        reject(err)
+      })
+      req.once('response', (res) => {
+        client.status = res.statusCode ?? 0
+        client.headers = res.headers
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => client.#feed(chunk))
+        const end = () => {
+          client.ended = true
+          client.#notify()
+        }
+        res.once('end', end)
+        res.once('close', end)
+        res.once('error', end)
+        if (client.status !== 200) {
+          res.once('end', () => {
+            clearTimeout(timer)
+            resolve(client)
+          })
+          return
+        }
+        client.until(() => client.comments.length > 0 || client.ended, timeoutMs, 'first comment').then(
+          () => {
+            clearTimeout(timer)
+            resolve(client)
+          },
+          (err) => {
+            clearTimeout(timer)
+            reject(err)
+          },
+        )
+      })
+    })
+  }
+
+  get connectionId(): string | undefined {
+    return this.headers['x-sse-connection-id'] as string | undefined
+  }
+
+  #feed(chunk: string): void {
+    if (this.status !== 200) {
+      this.body += chunk
+      return
+    }
+    this.#buf += chunk
+    for (;;) {
+      const m = /\r\n|\r|\n/.exec(this.#buf)
+      if (!m) break
+      // A lone CR at the very end may be the first half of CRLF: wait for more.
+      if (m[0] === '\r' && m.index === this.#buf.length - 1) break
+      const line = this.#buf.slice(0, m.index)
+      this.#buf = this.#buf.slice(m.index + m[0].length)
+      this.#line(line)
+    }
+    this.#notify()
+  }
+
+  #line(line: string): void {
+    if (line === '') {
+      if (this.#cur.data.length > 0) {
+        this.events.push({
+          id: this.#cur.id,
+          event: this.#cur.event,
+          topic: this.#cur.topic,
+          data: this.#cur.data.join('\n'),
+        })
+      }
+      this.#cur = { data: [] }
+      return
+    }
+    if (line.startsWith(':')) {
+      this.comments.push(line.slice(1).trim())
+      return
+    }
+    const i = line.indexOf(':')
+    const field = i === -1 ? line : line.slice(0, i)
+    let value = i === -1 ? '' : line.slice(i + 1)
+    if (value.startsWith(' ')) value = value.slice(1)
+    if (field === 'data') this.#cur.data.push(value)
+    else if (field === 'id') this.#cur.id = value
+    else if (field === 'event') this.#cur.event = value
+    else if (field === 'topic') this.#cur.topic = value
+  }
+
+  #notify(): void {
+    for (const w of this.#waiters) w()
+  }
+
+  /** Resolves when `pred()` holds; rejects after `timeoutMs` naming what it waited for. */
+  until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    if (pred()) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!pred()) return
+        cleanup()
+        resolve()
+      }
+      const timer = setTimeout(() => {
+        cleanup()
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got ${this.events.length} events`))
+      }, timeoutMs)
+      const cleanup = () => {
+        clearTimeout(timer)
+        this.#waiters.delete(check)
+      }
+      this.#waiters.add(check)
+    })
+  }
+
+  /** Waits until at least `n` events have arrived and returns the first `n`. */
+  async waitForEvents(n: number, timeoutMs = 10_000): Promise<ParsedEvent[]> {
+    await this.until(() => this.events.length >= n, timeoutMs, `${n} events`)
+    return this.events.slice(0, n)
+  }
+
+  waitForEnd(timeoutMs = 10_000): Promise<void> {
+    return this.until(() => this.ended, timeoutMs, 'the stream to end')
+  }
+
+  close(): void {
+    this.#req.destroy()
+  }
+}

@@ -1,0 +1,94 @@
+import WebSocket from 'ws'
+
+export interface WsEvent {
+  topic: string
+  id: string
+  event: string | null
+  data: string
+}
+
+/** A WebSocket subscriber that collects the gateway's JSON frames. */
+export class WsClient {
+  readonly events: WsEvent[] = []
+  readonly ws: WebSocket
+  connectionId: string | undefined
+  closed = false
+  closeCode: number | undefined
+  #waiters = new Set<() => void>()
+
+  private constructor(ws: WebSocket) {
+    this.ws = ws
+    ws.on('message', (data) => {
+      this.events.push(JSON.parse(data.toString()) as WsEvent)
+      this.#notify()
+    })
+    ws.on('close', (code) => {
+      this.closed = true
+      this.closeCode = code
+      this.#notify()
+    })
+  }
+
+  static open(url: string, timeoutMs = 10_000): Promise<WsClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url)
+      const client = new WsClient(ws)
+      const timer = setTimeout(() => {
+        ws.terminate()
+        reject(new Error(`no WebSocket from ${url} within ${timeoutMs} ms`))
+      }, timeoutMs)
+      ws.once('upgrade', (res) => {
+        client.connectionId = res.headers['x-sse-connection-id'] as string | undefined
+      })
+      ws.once('open', () => {
+        clearTimeout(timer)
+        resolve(client)
+      })
+      ws.once('unexpected-response', (_req, res) => {
+        clearTimeout(timer)
+        let body = ''
+        res.on('data', (c: Buffer) => {
+          body += c.toString()
+        })
+        res.on('end', () => reject(new Error(`HTTP ${res.statusCode}: ${body}`)))
+      })
+      ws.once('error', (err) => {
+        clearTimeout(timer)
+        reject(err)
+      })
+    })
+  }
+
+  #notify(): void {
+    for (const w of this.#waiters) w()
+  }
+
+  until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    if (pred()) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!pred()) return
+        cleanup()
+        resolve()
+      }
+      const timer = setTimeout(() => {
+        cleanup()
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got ${this.events.length} events`))
+      }, timeoutMs)
+      const cleanup = () => {
+        clearTimeout(timer)
+        this.#waiters.delete(check)
+      }
+      this.#waiters.add(check)
+    })
+  }
+
+  async waitForEvents(n: number, timeoutMs = 10_000): Promise<WsEvent[]> {
+    await this.until(() => this.events.length >= n, timeoutMs, `${n} WebSocket events`)
+    return this.events.slice(0, n)
+  }
+
+  close(): void {
+    this.ws.terminate()
+  }
+}
