@@ -2,7 +2,12 @@
 
 export interface PublishResult {
   status: number
-  body: { id?: string; delivered?: string[]; dropped?: string[]; error?: { code: string; message: string } }
+  body: {
+    id?: string
+    delivered?: string[]
+    dropped?: string[]
+    error?: { code: string; message: string }
+  }
 }
 
 export async function publish(
@@ -64,7 +69,11 @@ export async function listAll<T>(
 }
 
 /** Polls `fn` until it returns true; for state that changes on the server without an event to us. */
-export async function eventually(fn: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function eventually(
+  fn: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (await fn()) return

@@ -29,9 +29,16 @@ export class SseClient {
   }
 
   /** Opens a stream; resolves once headers and, for a 200, the first comment have arrived. */
-  static open(url: string, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<SseClient> {
+  static open(
+    url: string,
+    headers: Record<string, string> = {},
+    timeoutMs = 10_000,
+  ): Promise<SseClient> {
     return new Promise((resolve, reject) => {
-      const req = http.get(url, { headers: { accept: 'text/event-stream', ...headers }, agent: false })
+      const req = http.get(url, {
+        headers: { accept: 'text/event-stream', ...headers },
+        agent: false,
+      })
       const client = new SseClient(req)
       const timer = setTimeout(() => {
         req.destroy()
@@ -60,16 +67,18 @@ export class SseClient {
           })
           return
         }
-        client.until(() => client.comments.length > 0 || client.ended, timeoutMs, 'first comment').then(
-          () => {
-            clearTimeout(timer)
-            resolve(client)
-          },
-          (err) => {
-            clearTimeout(timer)
-            reject(err)
-          },
-        )
+        client
+          .until(() => client.comments.length > 0 || client.ended, timeoutMs, 'first comment')
+          .then(
+            () => {
+              clearTimeout(timer)
+              resolve(client)
+            },
+            (err) => {
+              clearTimeout(timer)
+              reject(err)
+            },
+          )
       })
     })
   }
@@ -138,7 +147,11 @@ export class SseClient {
       }
       const timer = setTimeout(() => {
         cleanup()
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got ${this.events.length} events`))
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what}; got ${this.events.length} events`,
+          ),
+        )
       }, timeoutMs)
       const cleanup = () => {
         clearTimeout(timer)

@@ -73,7 +73,11 @@ export class WsClient {
       }
       const timer = setTimeout(() => {
         cleanup()
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got ${this.events.length} events`))
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what}; got ${this.events.length} events`,
+          ),
+        )
       }, timeoutMs)
       const cleanup = () => {
         clearTimeout(timer)

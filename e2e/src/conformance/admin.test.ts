@@ -21,17 +21,30 @@ interface TopicItem {
 
 forEachTarget((target) => {
   const key = () => target().apiKey
-  const topicsNow = async () => (await listAll<TopicItem>(target().url, key(), '/topics', 500)).items
+  const topicsNow = async () =>
+    (await listAll<TopicItem>(target().url, key(), '/topics', 500)).items
 
   it('removes a topic from every listing when its last connection closes', async () => {
     const t = uniqueTopic('clean')
     const a = await SseClient.open(`${target().url}/sse?topic=${t}`)
     const b = await WsClient.open(`${target().url.replace(/^http/, 'ws')}/ws?topic=${t}`)
-    await eventually(async () => (await topicsNow()).some((x) => x.topic === t && x.subscribers === 2), 10_000, `${t} listed with 2 subscribers`)
+    await eventually(
+      async () => (await topicsNow()).some((x) => x.topic === t && x.subscribers === 2),
+      10_000,
+      `${t} listed with 2 subscribers`,
+    )
     a.close()
-    await eventually(async () => (await topicsNow()).some((x) => x.topic === t && x.subscribers === 1), 10_000, `${t} down to 1`)
+    await eventually(
+      async () => (await topicsNow()).some((x) => x.topic === t && x.subscribers === 1),
+      10_000,
+      `${t} down to 1`,
+    )
     b.close()
-    await eventually(async () => !(await topicsNow()).some((x) => x.topic === t), 15_000, `${t} gone`)
+    await eventually(
+      async () => !(await topicsNow()).some((x) => x.topic === t),
+      15_000,
+      `${t} gone`,
+    )
     const conns = await listAll<Conn>(target().url, key(), `/connections?topic=${t}`, 500)
     expect(conns.items).toEqual([])
     const res = await publish(target().url, key(), t, 'late', 'x')
@@ -40,15 +53,26 @@ forEachTarget((target) => {
 
   it('lists a connection with the fields operators need, under the id from x-sse-connection-id', async () => {
     const t = uniqueTopic('info')
-    const sub = await SseClient.open(`${target().url}/sse?topic=${t}`, { 'user-agent': 'conformance/1.0' })
+    const sub = await SseClient.open(`${target().url}/sse?topic=${t}`, {
+      'user-agent': 'conformance/1.0',
+    })
     await publish(target().url, key(), t, 'c1', 'x')
     await sub.waitForEvents(1)
     let item: Conn | undefined
-    await eventually(async () => {
-      item = (await listAll<Conn>(target().url, key(), `/connections?topic=${t}`, 100)).items[0]
-      return item !== undefined && item.eventsSent >= 1
-    }, 10_000, 'the connection listed with its event count')
-    expect(item).toMatchObject({ id: sub.connectionId, transport: 'sse', topics: [t], userAgent: 'conformance/1.0' })
+    await eventually(
+      async () => {
+        item = (await listAll<Conn>(target().url, key(), `/connections?topic=${t}`, 100)).items[0]
+        return item !== undefined && item.eventsSent >= 1
+      },
+      10_000,
+      'the connection listed with its event count',
+    )
+    expect(item).toMatchObject({
+      id: sub.connectionId,
+      transport: 'sse',
+      topics: [t],
+      userAgent: 'conformance/1.0',
+    })
     expect(typeof item?.node).toBe('string')
     expect(Number.isNaN(Date.parse(item?.connectedAt ?? ''))).toBe(false)
     expect(item?.remoteAddress).toBeTruthy()
@@ -59,26 +83,42 @@ forEachTarget((target) => {
     const t = uniqueTopic('many')
     const subs: SseClient[] = []
     for (let i = 0; i < 600; i += 50) {
-      subs.push(...(await Promise.all(Array.from({ length: 50 }, () => SseClient.open(`${target().url}/sse?topic=${t}`)))))
+      subs.push(
+        ...(await Promise.all(
+          Array.from({ length: 50 }, () => SseClient.open(`${target().url}/sse?topic=${t}`)),
+        )),
+      )
     }
     const ids = new Set(subs.map((s) => s.connectionId))
     expect(ids.size).toBe(600)
     await eventually(
-      async () => (await listAll<Conn>(target().url, key(), `/connections?topic=${t}`, 500)).items.length === 600,
+      async () =>
+        (await listAll<Conn>(target().url, key(), `/connections?topic=${t}`, 500)).items.length ===
+        600,
       20_000,
       '600 connections listed',
     )
     const churn: SseClient[] = []
-    const { items, pages } = await listAll<Conn>(target().url, key(), `/connections?topic=${t}`, 100, async (page) => {
-      // Newcomers and leavers between pages must not make a steady connection appear twice or vanish.
-      churn.push(await SseClient.open(`${target().url}/sse?topic=${t}`))
-      if (page === 2) churn.shift()?.close()
-    })
+    const { items, pages } = await listAll<Conn>(
+      target().url,
+      key(),
+      `/connections?topic=${t}`,
+      100,
+      async (page) => {
+        // Newcomers and leavers between pages must not make a steady connection appear twice or vanish.
+        churn.push(await SseClient.open(`${target().url}/sse?topic=${t}`))
+        if (page === 2) churn.shift()?.close()
+      },
+    )
     expect(pages).toBeGreaterThanOrEqual(6)
     const listed = items.map((i) => i.id)
     expect(new Set(listed).size).toBe(listed.length)
     for (const id of ids) expect(listed).toContain(id)
-    const clamped = await admin<{ items: Conn[]; nextCursor: string | null }>(target().url, key(), `/connections?topic=${t}&limit=100000`)
+    const clamped = await admin<{ items: Conn[]; nextCursor: string | null }>(
+      target().url,
+      key(),
+      `/connections?topic=${t}&limit=100000`,
+    )
     expect(clamped.status).toBe(200)
     expect(clamped.body.items).toHaveLength(500)
     expect(clamped.body.nextCursor).toEqual(expect.any(String))
@@ -87,21 +127,33 @@ forEachTarget((target) => {
 
   it('tails a topic: published events and drops, without counting as a subscriber', async () => {
     const t = uniqueTopic('tail')
-    const tail = await SseClient.open(`${target().url}/admin/api/topics/${encodeURIComponent(t)}/tail`, {
-      authorization: `Bearer ${key()}`,
-    })
+    const tail = await SseClient.open(
+      `${target().url}/admin/api/topics/${encodeURIComponent(t)}/tail`,
+      {
+        authorization: `Bearer ${key()}`,
+      },
+    )
     expect(tail.status).toBe(200)
     const dropped = await publish(target().url, key(), t, 'nobody-yet', 'secret body')
     expect(dropped.body.dropped).toEqual([t])
     const [drop] = await tail.waitForEvents(1)
     expect(drop?.event).toBe('drop')
-    expect(JSON.parse(drop?.data ?? '{}')).toMatchObject({ topic: t, id: 'nobody-yet', dropped: true })
+    expect(JSON.parse(drop?.data ?? '{}')).toMatchObject({
+      topic: t,
+      id: 'nobody-yet',
+      dropped: true,
+    })
     expect(drop?.data).not.toContain('secret body')
     const sub = await SseClient.open(`${target().url}/sse?topic=${t}`)
     await publish(target().url, key(), t, 'seen', 'hello tail', { 'x-sse-event': 'note' })
     const [, pub] = await tail.waitForEvents(2)
     expect(pub?.event).toBe('publish')
-    expect(JSON.parse(pub?.data ?? '{}')).toMatchObject({ topic: t, id: 'seen', event: 'note', data: 'hello tail' })
+    expect(JSON.parse(pub?.data ?? '{}')).toMatchObject({
+      topic: t,
+      id: 'seen',
+      event: 'note',
+      data: 'hello tail',
+    })
     sub.close()
     tail.close()
   })
@@ -116,32 +168,57 @@ forEachTarget((target) => {
     const victim = await SseClient.open(`${target().url}/sse?topic=${t}`)
     const bystander = await SseClient.open(`${target().url}/sse?topic=${t}`)
     const ws = await WsClient.open(`${target().url.replace(/^http/, 'ws')}/ws?topic=${t}`)
-    const del = await admin(target().url, key(), `/connections/${victim.connectionId}`, { method: 'DELETE' })
+    const del = await admin(target().url, key(), `/connections/${victim.connectionId}`, {
+      method: 'DELETE',
+    })
     expect(del.status).toBe(200)
     await victim.waitForEnd()
-    const delWs = await admin(target().url, key(), `/connections/${ws.connectionId}`, { method: 'DELETE' })
+    const delWs = await admin(target().url, key(), `/connections/${ws.connectionId}`, {
+      method: 'DELETE',
+    })
     expect(delWs.status).toBe(200)
     await ws.until(() => ws.closed, 10_000, 'the WebSocket to close')
     await publish(target().url, key(), t, 'after-kick', 'x')
     expect((await bystander.waitForEvents(1))[0]?.id).toBe('after-kick')
-    const again = await admin<{ error: { code: string } }>(target().url, key(), `/connections/${victim.connectionId}`, { method: 'DELETE' })
+    const again = await admin<{ error: { code: string } }>(
+      target().url,
+      key(),
+      `/connections/${victim.connectionId}`,
+      { method: 'DELETE' },
+    )
     expect(again.status).toBe(404)
     expect(again.body.error.code).toBe('not_found')
     bystander.close()
   })
 
   it('reports stats that follow connections and publishes', async () => {
-    type S = { connections: number; topics: number; published: number; delivered: number; dropped: number; nodes: unknown[] }
+    type S = {
+      connections: number
+      topics: number
+      published: number
+      delivered: number
+      dropped: number
+      nodes: unknown[]
+    }
     const before = (await admin<S>(target().url, key(), '/stats')).body
     const t = uniqueTopic('stats')
     const sub = await SseClient.open(`${target().url}/sse?topic=${t}`)
     await publish(target().url, key(), t, 's1', 'x')
     await publish(target().url, key(), uniqueTopic('nobody'), 's2', 'x')
     await sub.waitForEvents(1)
-    await eventually(async () => {
-      const after = (await admin<S>(target().url, key(), '/stats')).body
-      return after.published >= before.published + 2 && after.delivered >= before.delivered + 1 && after.dropped >= before.dropped + 1 && after.connections >= 1
-    }, 10_000, 'stats to count the publishes')
+    await eventually(
+      async () => {
+        const after = (await admin<S>(target().url, key(), '/stats')).body
+        return (
+          after.published >= before.published + 2 &&
+          after.delivered >= before.delivered + 1 &&
+          after.dropped >= before.dropped + 1 &&
+          after.connections >= 1
+        )
+      },
+      10_000,
+      'stats to count the publishes',
+    )
     const after = (await admin<S>(target().url, key(), '/stats')).body
     expect(after.nodes.length).toBeGreaterThanOrEqual(1)
     sub.close()

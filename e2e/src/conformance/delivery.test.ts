@@ -6,7 +6,8 @@ import { WsClient } from '../clients/ws.ts'
 import { forEachTarget, uniqueTopic } from './harness.ts'
 
 forEachTarget((target) => {
-  const sse = (q: string, headers?: Record<string, string>) => SseClient.open(`${target().url}/sse${q}`, headers)
+  const sse = (q: string, headers?: Record<string, string>) =>
+    SseClient.open(`${target().url}/sse${q}`, headers)
 
   it('delivers to the single subscriber of a new topic (unicast) with id, event, topic and data', async () => {
     const t = uniqueTopic()
@@ -14,9 +15,16 @@ forEachTarget((target) => {
     expect(sub.status).toBe(200)
     expect(sub.headers['content-type']).toMatch(/^text\/event-stream/)
     expect(sub.connectionId).toMatch(/^[A-Za-z0-9_-]+$/)
-    const res = await publish(target().url, target().apiKey, t, 'evt-1', 'hello', { 'x-sse-event': 'greeting' })
-    expect(res).toEqual({ status: 202, body: expect.objectContaining({ id: 'evt-1', delivered: [t], dropped: [] }) })
-    expect(await sub.waitForEvents(1)).toEqual([{ id: 'evt-1', event: 'greeting', topic: t, data: 'hello' }])
+    const res = await publish(target().url, target().apiKey, t, 'evt-1', 'hello', {
+      'x-sse-event': 'greeting',
+    })
+    expect(res).toEqual({
+      status: 202,
+      body: expect.objectContaining({ id: 'evt-1', delivered: [t], dropped: [] }),
+    })
+    expect(await sub.waitForEvents(1)).toEqual([
+      { id: 'evt-1', event: 'greeting', topic: t, data: 'hello' },
+    ])
     sub.close()
   })
 
@@ -48,7 +56,12 @@ forEachTarget((target) => {
       { id: '1', event: undefined, topic: a, data: 'for a' },
       { id: '2', event: undefined, topic: b, data: 'for b' },
     ])
-    expect(events.slice(2).map((e) => e.topic).sort()).toEqual([a, b].sort())
+    expect(
+      events
+        .slice(2)
+        .map((e) => e.topic)
+        .sort(),
+    ).toEqual([a, b].sort())
     expect(events.slice(2).every((e) => e.id === '3' && e.data === 'for both')).toBe(true)
     sub.close()
   })
@@ -73,7 +86,9 @@ forEachTarget((target) => {
     const sub = await sse(`?topic=${t}`)
     const body = 'line one\nline two\r\nline three: ✓ 日本語 🚀\n\nend'
     await publish(target().url, target().apiKey, t, 'ml', body)
-    expect((await sub.waitForEvents(1))[0]?.data).toBe('line one\nline two\nline three: ✓ 日本語 🚀\n\nend')
+    expect((await sub.waitForEvents(1))[0]?.data).toBe(
+      'line one\nline two\nline three: ✓ 日本語 🚀\n\nend',
+    )
     sub.close()
   })
 
@@ -132,11 +147,18 @@ forEachTarget((target) => {
     await opened
     await publish(target().url, target().apiKey, a, 'x1', 'A')
     await publish(target().url, target().apiKey, b, 'x2', 'B', { 'x-sse-event': 'update' })
-    await Promise.race([two, new Promise((_, rej) => setTimeout(() => rej(new Error('no events')), 10_000))])
+    await Promise.race([
+      two,
+      new Promise((_, rej) => setTimeout(() => rej(new Error('no events')), 10_000)),
+    ])
     es.close()
     expect(got).toEqual([
       { type: 'message', lastEventId: 'x1', data: { topic: a, id: 'x1', event: null, data: 'A' } },
-      { type: 'update', lastEventId: 'x2', data: { topic: b, id: 'x2', event: 'update', data: 'B' } },
+      {
+        type: 'update',
+        lastEventId: 'x2',
+        data: { topic: b, id: 'x2', event: 'update', data: 'B' },
+      },
     ])
   })
 

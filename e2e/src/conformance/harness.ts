@@ -11,7 +11,10 @@ for (const f of selectedTargets()) {
   if (reason) {
     const dir = resolve(ROOT, 'test-results/raw')
     mkdirSync(dir, { recursive: true })
-    writeFileSync(resolve(dir, `not-run-${f.name}.json`), JSON.stringify({ target: f.name, reason }))
+    writeFileSync(
+      resolve(dir, `not-run-${f.name}.json`),
+      JSON.stringify({ target: f.name, reason }),
+    )
   }
 }
 
@@ -22,19 +25,22 @@ for (const f of selectedTargets()) {
 export function forEachTarget(suite: (t: () => Target, factory: TargetFactory) => void): void {
   for (const factory of selectedTargets()) {
     const reason = availability.get(factory.name)
-    describe.skipIf(reason !== undefined)(`${factory.name}${reason ? ` (not run: ${reason})` : ''}`, () => {
-      let target: Target | undefined
-      beforeAll(async () => {
-        target = await factory.start()
-      })
-      afterAll(async () => {
-        await target?.stop()
-      })
-      suite(() => {
-        if (!target) throw new Error(`target ${factory.name} did not start`)
-        return target
-      }, factory)
-    })
+    describe.skipIf(reason !== undefined)(
+      `${factory.name}${reason ? ` (not run: ${reason})` : ''}`,
+      () => {
+        let target: Target | undefined
+        beforeAll(async () => {
+          target = await factory.start()
+        })
+        afterAll(async () => {
+          await target?.stop()
+        })
+        suite(() => {
+          if (!target) throw new Error(`target ${factory.name} did not start`)
+          return target
+        }, factory)
+      },
+    )
   }
 }
 

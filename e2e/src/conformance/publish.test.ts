@@ -5,7 +5,11 @@ import { SseClient } from '../clients/sse.ts'
 import { forEachTarget, uniqueTopic } from './harness.ts'
 
 /** Sends raw bytes on a fresh socket and resolves with everything read until the first full response. */
-function rawRequest(url: string, bytes: string, timeoutMs = 10_000): Promise<{ head: string; body: string; socket: net.Socket }> {
+function rawRequest(
+  url: string,
+  bytes: string,
+  timeoutMs = 10_000,
+): Promise<{ head: string; body: string; socket: net.Socket }> {
   const { hostname, port } = new URL(url)
   return new Promise((resolve, reject) => {
     const socket = net.connect(Number(port), hostname)
@@ -36,7 +40,10 @@ forEachTarget((target) => {
   it('drops a publish to a topic nobody subscribes, and says so', async () => {
     const t = uniqueTopic('nobody')
     const res = await publish(target().url, target().apiKey, t, 'd1', 'lost')
-    expect(res).toEqual({ status: 202, body: expect.objectContaining({ id: 'd1', delivered: [], dropped: [t] }) })
+    expect(res).toEqual({
+      status: 202,
+      body: expect.objectContaining({ id: 'd1', delivered: [], dropped: [t] }),
+    })
   })
 
   it('answers a drop at once although the declared body never fully arrives', async () => {
@@ -113,7 +120,12 @@ forEachTarget((target) => {
       ['bad envelope', () => fetch(`${url}/sse?topic=a&envelope=xml`), 400, /envelope/],
       [
         'publish without x-sse-id',
-        () => fetch(`${url}/publish`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'x-sse-topic': t }, body: 'x' }),
+        () =>
+          fetch(`${url}/publish`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${key}`, 'x-sse-topic': t },
+            body: 'x',
+          }),
         400,
         /missing x-sse-id/,
       ],
@@ -130,7 +142,12 @@ forEachTarget((target) => {
       ],
       [
         'publish without topic',
-        () => fetch(`${url}/publish`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'x-sse-id': '1' }, body: 'x' }),
+        () =>
+          fetch(`${url}/publish`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${key}`, 'x-sse-id': '1' },
+            body: 'x',
+          }),
         400,
         /missing topic/,
       ],
@@ -150,13 +167,19 @@ forEachTarget((target) => {
       ['admin without key', () => fetch(`${url}/admin/api/topics`), 401, /API key/],
       [
         'malformed cursor',
-        () => fetch(`${url}/admin/api/connections?cursor=!!`, { headers: { authorization: `Bearer ${key}` } }),
+        () =>
+          fetch(`${url}/admin/api/connections?cursor=!!`, {
+            headers: { authorization: `Bearer ${key}` },
+          }),
         400,
         /invalid cursor/,
       ],
       [
         'malformed limit',
-        () => fetch(`${url}/admin/api/topics?limit=ten`, { headers: { authorization: `Bearer ${key}` } }),
+        () =>
+          fetch(`${url}/admin/api/topics?limit=ten`, {
+            headers: { authorization: `Bearer ${key}` },
+          }),
         400,
         /invalid limit/,
       ],

@@ -64,7 +64,9 @@ describe('POST /publish', () => {
   it('drops without reading the body when no topic has a subscriber', async () => {
     const { backend, dropped } = recordingBackend()
     const app = createGatewayApp({ backend, config })
-    const res = await app.fetch(publish({ 'x-sse-topic': 'a,b', 'x-sse-id': '1' }, untouchableBody()))
+    const res = await app.fetch(
+      publish({ 'x-sse-topic': 'a,b', 'x-sse-id': '1' }, untouchableBody()),
+    )
     expect(res.status).toBe(202)
     expect(await res.json()).toEqual({ id: '1', delivered: [], dropped: ['a', 'b'] })
     expect(dropped).toEqual([{ topics: ['a', 'b'], id: '1' }])
@@ -74,7 +76,10 @@ describe('POST /publish', () => {
     const { backend } = recordingBackend()
     const app = createGatewayApp({ backend, config })
     const res = await app.fetch(
-      publish({ 'x-sse-topic': 'a', 'x-sse-id': '1', 'content-length': '10000000' }, untouchableBody()),
+      publish(
+        { 'x-sse-topic': 'a', 'x-sse-id': '1', 'content-length': '10000000' },
+        untouchableBody(),
+      ),
     )
     expect(res.status).toBe(202)
   })
@@ -151,7 +156,10 @@ describe('routing', () => {
     const { backend } = recordingBackend()
     const app = createGatewayApp({ backend, config })
     const res = await app.fetch(
-      new Request('http://gw/publish', { method: 'OPTIONS', headers: { origin: 'https://app.example' } }),
+      new Request('http://gw/publish', {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example' },
+      }),
     )
     expect(res.status).toBe(204)
     expect(res.headers.get('access-control-allow-origin')).toBe('*')

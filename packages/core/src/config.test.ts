@@ -29,6 +29,8 @@ describe('loadConfig', () => {
   })
 
   it('switches to cluster mode when REDIS_URL is set', () => {
-    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl).toBe('redis://127.0.0.1:6379')
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl).toBe(
+      'redis://127.0.0.1:6379',
+    )
   })
 })

@@ -12,6 +12,7 @@ import { MemoryNamespace } from './memory-namespace.ts'
 import { createMetrics } from './metrics.ts'
 import type { TopicNamespace } from './namespace.ts'
 import { NodeBackend, type NodeBindings, UPGRADED } from './node-backend.ts'
+import { hostAddress } from './node-registry.ts'
 
 export interface NodeGateway {
   server: Server
@@ -40,7 +41,7 @@ function announceUrl(config: Config, port: number): string {
   if (config.announceUrl) return config.announceUrl.replace(/\/+$/, '')
   const host =
     config.announceHost ??
-    (config.host === '0.0.0.0' || config.host === '::' ? hostname() : config.host)
+    (config.host === '0.0.0.0' || config.host === '::' ? hostAddress() : config.host)
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
 }
 
@@ -52,8 +53,20 @@ async function createNamespace(
   url: () => string,
 ): Promise<TopicNamespace> {
   if (!config.redisUrl) return new MemoryNamespace({ nodeId, counters, url: url() })
-  const { RedisNamespace } = await import('./redis-namespace.ts')
-  return new RedisNamespace({ config, nodeId, counters, log, url })
+  const { RedisNamespace, parseForwardKind } = await import('./redis-namespace.ts')
+  const forward = parseForwardKind(process.env.CLUSTER_FORWARD)
+  return new RedisNamespace({ config, nodeId, counters, log, url, forward })
+}
+
+/**
+ * Whether the whole request body is already here (read or buffered). `complete` is set a tick
+ * after the bytes are parsed, so a buffered body of the declared length counts as arrived too.
+ */
+function bodyArrived(req: IncomingMessage): boolean {
+  if (req.complete || req.readableEnded) return true
+  const declared = req.headers['content-length']
+  if (declared === undefined) return req.headers['transfer-encoding'] === undefined
+  return req.readableLength >= Number(declared)
 }
 
 /** Writes a Response as raw HTTP to a socket that was handed to us by an `upgrade` event. */
@@ -104,17 +117,13 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
     observer: metrics.observer,
     metrics: metrics.render,
     beforeRoutes(app) {
+      namespace.routes?.(app)
       // A body left unread (drop path, refused publish) must not be taken for the next request
       // on a keep-alive connection: close the connection when the body has not fully arrived.
       app.use('*', async (c, next) => {
         await next()
         const incoming = (c.env as NodeBindings | undefined)?.incoming
-        if (
-          incoming &&
-          !incoming.complete &&
-          c.req.method !== 'GET' &&
-          !c.res.headers.has('x-upgraded')
-        ) {
+        if (incoming && !c.res.headers.has('x-upgraded') && !bodyArrived(incoming)) {
           c.res.headers.set('connection', 'close')
         }
       })

@@ -1,0 +1,193 @@
+import net from 'node:net'
+import { loadConfig } from '@sse-gateway/core'
+import { afterEach, describe, expect, it } from 'vitest'
+import { type NodeGateway, startGateway } from './server.ts'
+import { silentLogger } from '@sse-gateway/core'
+import WebSocket from 'ws'
+
+const KEY = 'test-key'
+let gw: NodeGateway | undefined
+
+async function start(env: Record<string, string> = {}): Promise<NodeGateway> {
+  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', API_KEYS: KEY, ...env })
+  gw = await startGateway(config, { log: silentLogger })
+  return gw
+}
+
+afterEach(async () => {
+  await gw?.close()
+  gw = undefined
+})
+
+function publish(url: string, topic: string, id: string, body: string) {
+  return fetch(`${url}/publish`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${KEY}`, 'x-sse-topic': topic, 'x-sse-id': id },
+    body,
+  })
+}
+
+/** A subscriber on a raw socket: reads only when told to, so it can play a slow consumer. */
+function rawSubscribe(
+  url: string,
+  topic: string,
+  read: boolean,
+): Promise<{ socket: net.Socket; text: () => string; closed: Promise<void> }> {
+  const { port } = new URL(url)
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), '127.0.0.1')
+    let text = ''
+    const closed = new Promise<void>((r) => socket.once('close', () => r()))
+    socket.on('error', () => {})
+    socket.once('connect', () => {
+      socket.write(`GET /sse?topic=${topic} HTTP/1.1\r\nHost: x\r\n\r\n`)
+    })
+    let opened = false
+    socket.on('data', (c) => {
+      text += c.toString()
+      if (!opened && text.includes(': connected')) {
+        opened = true
+        if (!read) socket.pause()
+        resolve({ socket, text: () => text, closed })
+      }
+    })
+    setTimeout(() => reject(new Error('no stream')), 5000).unref()
+  })
+}
+
+function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + timeoutMs
+    const tick = () => {
+      if (pred()) return resolve()
+      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`))
+      setTimeout(tick, 10)
+    }
+    tick()
+  })
+}
+
+describe('Node gateway', () => {
+  it('leaves nothing behind when the last connection of a topic closes', async () => {
+    const g = await start()
+    await new Promise((r) => setImmediate(r))
+    const baseline = process.getActiveResourcesInfo().sort()
+    const subs = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => rawSubscribe(g.url, `t${i % 4}`, true)),
+    )
+    expect(g.namespace.hub.topicCount).toBe(4)
+    expect(g.backend.liveConnections).toBe(20)
+    for (const s of subs) s.socket.destroy()
+    await Promise.all(subs.map((s) => s.closed))
+    await until(() => g.backend.liveConnections === 0, 5000, 'connections to close')
+    await new Promise((r) => setImmediate(r))
+    // No socket, timer or listener of the closed connections is left in the process.
+    expect(process.getActiveResourcesInfo().sort()).toEqual(baseline)
+    expect(g.namespace.hub.topicCount).toBe(0)
+    expect([...g.namespace.hub.topics()]).toEqual([])
+    const listed = await (
+      await fetch(`${g.url}/admin/api/topics`, { headers: { 'x-api-key': KEY } })
+    ).json()
+    expect(listed).toEqual({ items: [], nextCursor: null })
+  })
+
+  it('disconnects a slow consumer past its buffer bound while the others keep receiving', async () => {
+    const g = await start({ SLOW_CONSUMER_BYTES: '65536' })
+    const slow = await rawSubscribe(g.url, 'firehose', false)
+    const fast = await rawSubscribe(g.url, 'firehose', true)
+    const chunk = 'x'.repeat(200_000)
+    let n = 0
+    // Bounded: the kernel buffers a few MB on loopback before the gateway's own bound is reached.
+    while (g.backend.counters.slowConsumerDisconnects === 0 && n < 400) {
+      const res = await publish(g.url, 'firehose', `e${n}`, chunk)
+      expect(res.status).toBe(202)
+      n++
+    }
+    expect(g.backend.counters.slowConsumerDisconnects).toBe(1)
+    slow.socket.resume() // a paused socket only sees its end once it reads what is buffered
+    await slow.closed
+    await publish(g.url, 'firehose', 'last', 'done')
+    await until(
+      () => fast.text().includes('id: last'),
+      10_000,
+      'the fast subscriber to get every event',
+    )
+    for (let i = 0; i < n; i++) expect(fast.text()).toContain(`id: e${i}\n`)
+    const stats = await (
+      await fetch(`${g.url}/admin/api/stats`, { headers: { 'x-api-key': KEY } })
+    ).json()
+    expect(stats.slowConsumerDisconnects).toBe(1)
+    fast.socket.destroy()
+  })
+
+  it('refuses connections past MAX_CONNECTIONS with 503 and a clear error, over SSE and WebSocket', async () => {
+    const g = await start({ MAX_CONNECTIONS: '2' })
+    const a = await rawSubscribe(g.url, 'x', true)
+    const b = await rawSubscribe(g.url, 'x', true)
+    const res = await fetch(`${g.url}/sse?topic=x`)
+    expect(res.status).toBe(503)
+    expect((await res.json()).error.message).toMatch(/MAX_CONNECTIONS=2/)
+    expect(res.headers.get('retry-after')).toBe('5')
+    const status = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${g.url.replace('http', 'ws')}/ws?topic=x`)
+      ws.on('unexpected-response', (_req, r) => resolve(r.statusCode ?? 0))
+      ws.on('open', () => resolve(101))
+      ws.on('error', () => {})
+    })
+    expect(status).toBe(503)
+    a.socket.destroy()
+    await a.closed
+    await until(() => g.backend.liveConnections === 1, 5000, 'a slot to free up')
+    const c = await rawSubscribe(g.url, 'x', true)
+    c.socket.destroy()
+    b.socket.destroy()
+  })
+
+  it('keeps a keep-alive connection usable after a drop whose body was fully sent', async () => {
+    const g = await start()
+    const { port } = new URL(g.url)
+    const socket = net.connect(Number(port), '127.0.0.1')
+    let text = ''
+    socket.on('data', (c) => {
+      text += c.toString()
+    })
+    const req = (id: string) =>
+      `POST /publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nx-sse-topic: nobody\r\nx-sse-id: ${id}\r\nContent-Length: 5\r\n\r\nhello`
+    socket.write(req('k1'))
+    await until(() => text.includes('"id":"k1"'), 5000, 'the first answer')
+    socket.write(req('k2'))
+    await until(() => text.includes('"id":"k2"'), 5000, 'the second answer on the same socket')
+    expect(text.match(/HTTP\/1\.1 202/g)).toHaveLength(2)
+    expect(text).not.toMatch(/connection: close/i)
+    socket.destroy()
+  })
+
+  it('exposes Prometheus metrics for connections, publishes and latency', async () => {
+    const g = await start()
+    const s = await rawSubscribe(g.url, 'm', true)
+    await publish(g.url, 'm', '1', 'x')
+    await publish(g.url, 'none', '2', 'x')
+    const text = await (await fetch(`${g.url}/metrics`)).text()
+    expect(text).toMatch(/^sse_gateway_connections 1$/m)
+    expect(text).toMatch(/^sse_gateway_topics 1$/m)
+    expect(text).toMatch(/^sse_gateway_published_total 2$/m)
+    expect(text).toMatch(/^sse_gateway_delivered_total 1$/m)
+    expect(text).toMatch(/^sse_gateway_dropped_total 1$/m)
+    expect(text).toMatch(/^sse_gateway_publish_duration_seconds_count 1$/m)
+    expect(text).toMatch(/^sse_gateway_slow_consumer_disconnects_total 0$/m)
+    s.socket.destroy()
+  })
+
+  it('drains on close: streams end cleanly, WebSockets get 1001, new subscribers get 503', async () => {
+    const g = await start()
+    const s = await rawSubscribe(g.url, 'd', true)
+    const ws = new WebSocket(`${g.url.replace('http', 'ws')}/ws?topic=d`)
+    await new Promise((r) => ws.once('open', r))
+    const code = new Promise<number>((r) => ws.once('close', (c) => r(c)))
+    const closing = g.close()
+    await s.closed
+    expect(await code).toBe(1001)
+    await closing
+    gw = undefined
+  })
+})
