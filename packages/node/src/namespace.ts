@@ -8,6 +8,7 @@ import type {
   TailSink,
   TopicInfo,
 } from '@sse-gateway/core'
+import type { Hono } from 'hono'
 import type { LocalConnection } from './connection.ts'
 
 /**
@@ -54,6 +55,8 @@ export interface TopicNamespace {
   stats(): Promise<Stats>
   nodes(): Promise<NodeInfo[]>
   ready(): Promise<{ ready: boolean; reason?: string }>
+  /** Adds routes the namespace serves itself (a cluster's node-to-node forwarding); optional. */
+  routes?(app: Hono): void
   start(): Promise<void>
   /** Deregisters this node (cluster) and stops timers. */
   stop(): Promise<void>

@@ -1,17 +1,318 @@
-import type { Config, Logger } from '@sse-gateway/core'
-import type { Counters } from './connection.ts'
-import { MemoryNamespace } from './memory-namespace.ts'
+import {
+  type Config,
+  type ConnectionInfo,
+  EncodedEvent,
+  GatewayError,
+  LocalHub,
+  type Logger,
+  type NodeInfo,
+  type NodeStats,
+  type Page,
+  type Stats,
+  type TailSink,
+  type TopicInfo,
+  createKeyCheck,
+  tailDropFrame,
+  tailPublishFrame,
+} from '@sse-gateway/core'
+import type { Hono } from 'hono'
+import type { Redis } from 'ioredis'
+import type { Counters, LocalConnection } from './connection.ts'
+import type { ClusterMessage, ForwardKind, Forwarder } from './forward.ts'
+import { addClusterRoute, createForwarder } from './forward-http.ts'
+import { LocalRegistry } from './local-registry.ts'
+import type { TopicNamespace, TopicStub } from './namespace.ts'
+import { NodeRegistry, clusterStats, nodeInfos } from './node-registry.ts'
+import { RedisDirectory } from './redis-directory.ts'
+import { clusterKeys, createRedis } from './redis-scripts.ts'
+import { TailSet } from './redis-tails.ts'
+import { RedisTicker } from './redis-ticker.ts'
 
-// Placeholder while cluster mode is being written: refuses to start rather than pretend.
-export class RedisNamespace extends MemoryNamespace {
-  constructor(opts: {
-    config: Config
-    nodeId: string
-    counters: Counters
-    log: Logger
-    url: () => string
-  }) {
-    super({ nodeId: opts.nodeId, counters: opts.counters })
-    throw new Error('REDIS_URL is set but cluster mode is not in this build yet')
+export { parseForwardKind } from './forward.ts'
+
+export interface RedisNamespaceOptions {
+  config: Pick<
+    Config,
+    'redisUrl' | 'redisPrefix' | 'nodeTtlMs' | 'apiKeys' | 'maxBodyBytes' | 'shutdownTimeoutMs'
+  >
+  nodeId: string
+  counters: Counters
+  log: Logger
+  /** This node's announced base URL (known once the server listens). */
+  url: () => string
+  /** How events reach other nodes (`CLUSTER_FORWARD`); default redis. */
+  forward?: ForwardKind | undefined
+}
+
+const unavailable = () =>
+  new GatewayError('unavailable', 'Redis is unreachable: cluster-wide listings are unavailable')
+
+/**
+ * The cluster namespace: topics live on every node that holds their subscribers, and Redis
+ * keeps the directory (which nodes hold which topic), the node leases and the connection index.
+ * A publish looks its topic up (one round trip), delivers locally and forwards once to each
+ * other node that needs it. While Redis is away, local delivery keeps working, `/readyz`
+ * answers 503, and the node registers everything again when Redis is back.
+ */
+export class RedisNamespace implements TopicNamespace {
+  readonly nodeId: string
+  readonly hub = new LocalHub()
+  readonly registry = new LocalRegistry()
+  readonly redis: Redis
+  readonly forwarder: Forwarder
+  readonly #tails = new TailSet()
+  readonly #dir: RedisDirectory
+  readonly #nodes: NodeRegistry
+  readonly #ticker: RedisTicker
+  readonly #opts: RedisNamespaceOptions
+  readonly #log: Logger
+  readonly #startedAt = new Date().toISOString()
+  readonly #onMessage: (msg: ClusterMessage) => boolean
+
+  constructor(opts: RedisNamespaceOptions) {
+    const { config, nodeId, log } = opts
+    if (!config.redisUrl) throw new Error('RedisNamespace needs REDIS_URL')
+    this.nodeId = nodeId
+    this.#opts = opts
+    this.#log = log
+    this.redis = createRedis(config.redisUrl, `sse-gateway:${nodeId}`)
+    const keys = clusterKeys(config.redisPrefix)
+    this.#dir = new RedisDirectory(this.redis, keys, nodeId)
+    this.#nodes = new NodeRegistry({
+      redis: this.redis,
+      keys,
+      nodeId,
+      ttlMs: config.nodeTtlMs,
+      record: () => ({ id: nodeId, url: opts.url(), startedAt: this.#startedAt }),
+      stats: () => this.#ownStats(),
+      log,
+    })
+    this.#onMessage = (msg: ClusterMessage) => this.#receive(msg)
+    this.forwarder = createForwarder(opts.forward ?? 'redis', {
+      redis: this.redis,
+      channel: keys.channel,
+      nodeId,
+      onMessage: this.#onMessage,
+      resolveUrl: (node) => this.#nodes.urlOf(node),
+      apiKey: config.apiKeys[0] as string,
+      timeoutMs: Math.min(2000, config.nodeTtlMs),
+      log,
+    })
+    this.#ticker = new RedisTicker({
+      redis: this.redis,
+      dir: this.#dir,
+      nodes: this.#nodes,
+      intervalMs: Math.max(200, Math.floor(config.nodeTtlMs / 3)),
+      state: () => ({
+        connections: this.registry.values(),
+        topicCounts: [...this.hub.topics()].map((t) => [t, this.hub.subscriberCount(t)]),
+        tailTopics: this.#tails.topics(),
+      }),
+      log,
+    })
   }
+
+  idFromName(topic: string): string {
+    return topic
+  }
+
+  get(id: string): TopicStub {
+    return {
+      probe: () => this.#probe(id),
+      publish: (ev) => this.#publish(ev),
+      drop: (eventId) => this.#drop(id, eventId),
+    }
+  }
+
+  get #online(): boolean {
+    return this.redis.status === 'ready'
+  }
+
+  async #probe(topic: string): Promise<boolean> {
+    if (this.hub.has(topic)) return true
+    if (!this.#online) return false
+    try {
+      const route = await this.#dir.lookup(topic)
+      for (const node of route.subscribers.keys()) if (node !== this.nodeId) return true
+    } catch (err) {
+      this.#log.warn({ err: String(err), topic }, 'lookup failed: deciding on local subscribers')
+    }
+    return false
+  }
+
+  async #publish(ev: EncodedEvent): Promise<number> {
+    const local = this.hub.publish(ev)
+    let total = local
+    const targets = new Set<string>()
+    if (this.#online) {
+      try {
+        const route = await this.#dir.lookup(ev.topic)
+        for (const [node, n] of route.subscribers) {
+          if (node === this.nodeId) continue
+          targets.add(node)
+          total += n
+        }
+        for (const node of route.tails) if (node !== this.nodeId) targets.add(node)
+      } catch (err) {
+        this.#log.warn({ err: String(err), topic: ev.topic }, 'lookup failed: local delivery only')
+      }
+    }
+    this.#tails.write(ev.topic, () => tailPublishFrame(ev, total))
+    if (targets.size > 0) {
+      const msg: ClusterMessage = { k: 'event', ...pick(ev), subscribers: total }
+      await Promise.all([...targets].map((node) => this.forwarder.send(node, msg)))
+    }
+    return local
+  }
+
+  async #drop(topic: string, id: string): Promise<void> {
+    this.#tails.write(topic, () => tailDropFrame(topic, id))
+    if (!this.#online) return
+    const route = await this.#dir.lookup(topic)
+    const others = route.tails.filter((n) => n !== this.nodeId)
+    await Promise.all(others.map((n) => this.forwarder.send(n, { k: 'drop', topic, id })))
+  }
+
+  /** A message from another node. */
+  #receive(msg: ClusterMessage): boolean {
+    if (msg.k === 'event') {
+      const ev = new EncodedEvent(msg)
+      this.#opts.counters.delivered += this.hub.publish(ev)
+      this.#tails.write(ev.topic, () => tailPublishFrame(ev, msg.subscribers))
+      return true
+    }
+    if (msg.k === 'drop') {
+      this.#tails.write(msg.topic, () => tailDropFrame(msg.topic, msg.id))
+      return true
+    }
+    const conn = this.registry.get(msg.conn)
+    if (!conn) return false
+    conn.close('disconnected by admin', 4000)
+    return true
+  }
+
+  /** Writes to Redis in the background of local work; a failure means re-register later. */
+  #write(what: string, op: () => Promise<void>): Promise<void> {
+    if (!this.#online) {
+      this.#ticker.markDirty()
+      return Promise.resolve()
+    }
+    return op().catch((err: unknown) => {
+      this.#log.warn({ err: String(err) }, `${what} not recorded in Redis: will re-register`)
+      this.#ticker.markDirty()
+    })
+  }
+
+  async attach(conn: LocalConnection): Promise<void> {
+    if (conn.closed) return
+    this.registry.add(conn)
+    for (const t of conn.topics) this.hub.add(t, conn)
+    const counts = (t: string) => this.hub.subscriberCount(t)
+    await this.#write('connection', () => this.#dir.addConnection(conn, counts))
+  }
+
+  detach(conn: LocalConnection): void {
+    if (!this.registry.delete(conn)) return
+    for (const t of conn.topics) this.hub.remove(t, conn)
+    const counts = (t: string) => this.hub.subscriberCount(t)
+    void this.#write('disconnect', () => this.#dir.removeConnection(conn, counts))
+  }
+
+  attachTail(topic: string, tail: TailSink): void {
+    if (this.#tails.add(topic, tail)) void this.#write('tail', () => this.#dir.setTail(topic, true))
+  }
+
+  detachTail(topic: string, tail: TailSink): void {
+    if (this.#tails.remove(topic, tail)) {
+      void this.#write('tail', () => this.#dir.setTail(topic, false))
+    }
+  }
+
+  async listTopics(q: { after: string | undefined; limit: number }): Promise<Page<TopicInfo>> {
+    if (!this.#online) throw unavailable()
+    return this.#dir.pageTopics(q.after, q.limit)
+  }
+
+  async listConnections(q: {
+    after: string | undefined
+    limit: number
+    topic: string | undefined
+  }): Promise<Page<ConnectionInfo>> {
+    if (!this.#online) throw unavailable()
+    const page = await this.#dir.pageConnections(q)
+    // This node's own connections carry their live counters, not the last snapshot.
+    page.items = page.items.map((c) => this.registry.get(c.id)?.info() ?? c)
+    return page
+  }
+
+  async disconnect(id: string): Promise<boolean> {
+    const conn = this.registry.get(id)
+    if (conn) {
+      conn.close('disconnected by admin', 4000)
+      return true
+    }
+    if (!this.#online) throw unavailable()
+    const node = await this.#dir.nodeOf(id)
+    if (node === undefined || node === this.nodeId) return false
+    return this.forwarder.send(node, { k: 'kick', conn: id })
+  }
+
+  #ownStats(): NodeStats {
+    return this.registry.nodeStats(this.nodeId, this.#opts.counters, this.hub.topicCount)
+  }
+
+  async stats(): Promise<Stats> {
+    if (!this.#online) throw unavailable()
+    const [live, topics] = await Promise.all([this.#nodes.live(), this.#dir.topicCount()])
+    const per = live.map((n) => (n.id === this.nodeId ? this.#ownStats() : n.stats))
+    return clusterStats(
+      per.filter((n): n is NodeStats => n !== undefined),
+      topics,
+    )
+  }
+
+  async nodes(): Promise<NodeInfo[]> {
+    if (!this.#online) throw unavailable()
+    return nodeInfos(await this.#nodes.live(), this.nodeId, this.#ownStats())
+  }
+
+  async ready(): Promise<{ ready: boolean; reason?: string }> {
+    if (!this.#online)
+      return { ready: false, reason: `Redis is unreachable (${this.redis.status})` }
+    if (!this.#ticker.registered) return { ready: false, reason: 'registering in Redis' }
+    if (!this.forwarder.receiving) return { ready: false, reason: 'not subscribed to its channel' }
+    return { ready: true }
+  }
+
+  /** Adds the route forwarded events arrive on, when nodes talk HTTP to each other. */
+  routes(app: Hono): void {
+    if (this.forwarder.kind !== 'http') return
+    addClusterRoute(app, {
+      checkKey: createKeyCheck(this.#opts.config.apiKeys),
+      onMessage: this.#onMessage,
+      maxBytes: 6 * this.#opts.config.maxBodyBytes + 8 * 1024 * 1024,
+    })
+  }
+
+  async start(): Promise<void> {
+    this.#ticker.listen()
+    this.redis.connect().catch(() => {}) // retried by ioredis; the ticker logs the outage
+    await this.forwarder.start()
+    await this.#ticker.start()
+  }
+
+  async stop(): Promise<void> {
+    await this.#ticker.stop()
+    if (this.#online) {
+      await this.#dir.leave().catch((err: unknown) => {
+        this.#log.warn({ err: String(err) }, 'could not deregister from Redis')
+      })
+    }
+    await this.forwarder.stop()
+    await this.redis.quit().catch(() => this.redis.disconnect())
+  }
+}
+
+function pick(ev: EncodedEvent) {
+  return { topic: ev.topic, id: ev.id, event: ev.event, data: ev.data }
 }

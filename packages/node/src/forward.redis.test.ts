@@ -1,0 +1,123 @@
+import http from 'node:http'
+import { loadConfig, silentLogger } from '@sse-gateway/core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { RedisNamespace } from './redis-namespace.ts'
+import { type TestRedis, startTestRedis } from './redis-test-server.ts'
+import { type NodeGateway, startGateway } from './server.ts'
+
+// Two ways of forwarding between real in-process gateways (HTTP + Redis), each checked for
+// delivery to exactly the nodes that need an event, and for order.
+
+const KEY = 'fwd-key'
+let redis: TestRedis
+const gateways: NodeGateway[] = []
+let run = 0
+
+beforeAll(async () => {
+  redis = await startTestRedis()
+})
+afterAll(async () => {
+  await redis?.stop()
+})
+afterEach(async () => {
+  await Promise.all(gateways.splice(0).map((g) => g.close()))
+  delete process.env.CLUSTER_FORWARD
+  run++
+})
+
+async function gateway(id: string, forward: string): Promise<NodeGateway> {
+  process.env.CLUSTER_FORWARD = forward
+  const config = loadConfig({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    API_KEYS: KEY,
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: `fwd${run}:`,
+    NODE_ID: id,
+    NODE_TTL_MS: '1500',
+    SHUTDOWN_TIMEOUT_MS: '1000',
+  })
+  const gw = await startGateway(config, { log: silentLogger })
+  gateways.push(gw)
+  return gw
+}
+
+/** An SSE subscriber that keeps the ids it receives. */
+function subscribe(url: string, topic: string): Promise<{ ids: string[]; close: () => void }> {
+  return new Promise((resolve, reject) => {
+    const ids: string[] = []
+    const req = http.get(`${url}/sse?topic=${topic}`, { agent: false }, (res) => {
+      res.setEncoding('utf8')
+      let buf = ''
+      res.on('data', (chunk: string) => {
+        buf += chunk
+        if (buf.startsWith(': connected')) resolve({ ids, close: () => req.destroy() })
+        for (const m of chunk.matchAll(/^id: (.*)$/gm)) ids.push(m[1] as string)
+      })
+    })
+    req.on('error', reject)
+    setTimeout(() => reject(new Error('no stream')), 5000).unref()
+  })
+}
+
+async function publish(url: string, topic: string, id: string) {
+  const res = await fetch(`${url}/publish`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${KEY}`, 'x-sse-topic': topic, 'x-sse-id': id },
+    body: `data ${id}`,
+  })
+  return (await res.json()) as { delivered: string[]; dropped: string[] }
+}
+
+async function until(pred: () => boolean, what: string, ms = 10_000) {
+  const deadline = Date.now() + ms
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+describe.each(['redis', 'http'])('forwarding over %s', (forward) => {
+  it('reaches exactly the nodes that hold the topic, in publish order', async () => {
+    const a = await gateway('node-a', forward)
+    const b = await gateway('node-b', forward)
+    const c = await gateway('node-c', forward)
+    const onB = await subscribe(b.url, 'x')
+    const onC = await subscribe(c.url, 'other')
+    const marker = await subscribe(c.url, 'marker')
+    for (let i = 0; i < 50; i++) {
+      expect(await publish(a.url, 'x', `${i}`)).toEqual({
+        id: `${i}`,
+        delivered: ['x'],
+        dropped: [],
+      })
+    }
+    await publish(a.url, 'marker', 'end')
+    await until(() => onB.ids.length === 50 && marker.ids.length === 1, '50 events on node-b')
+    expect(onB.ids).toEqual(Array.from({ length: 50 }, (_, i) => `${i}`))
+    expect(onC.ids).toEqual([])
+    expect(b.backend.counters.delivered).toBe(50)
+    for (const s of [onB, onC, marker]) s.close()
+  })
+
+  it('still delivers to the other nodes when one node holding the topic is gone', async () => {
+    const a = await gateway('node-a', forward)
+    const b = await gateway('node-b', forward)
+    const c = await gateway('node-c', forward)
+    const onB = await subscribe(b.url, 'y')
+    const onC = await subscribe(c.url, 'y')
+    // node-c stops answering as a killed process would: its lease has not run out yet.
+    const ns = c.namespace as RedisNamespace
+    await ns.forwarder.stop()
+    ns.redis.disconnect(false)
+    c.server.closeAllConnections()
+    c.server.close()
+    expect(await publish(a.url, 'y', 'after')).toEqual({
+      id: 'after',
+      delivered: ['y'],
+      dropped: [],
+    })
+    await until(() => onB.ids.length === 1, 'the event on node-b')
+    for (const s of [onB, onC]) s.close()
+  })
+})
