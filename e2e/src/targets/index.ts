@@ -1,3 +1,4 @@
+import { clusterTarget } from './cluster.ts'
 import { nodeTarget } from './node.ts'
 import type { TargetFactory } from './types.ts'
 
@@ -5,7 +6,7 @@ import type { TargetFactory } from './types.ts'
  * Every target the suites know. `E2E_TARGETS=node,node-cluster` narrows the list; a target
  * that cannot run here is reported as not run, by name, never passed.
  */
-export const ALL_TARGETS: TargetFactory[] = [nodeTarget]
+export const ALL_TARGETS: TargetFactory[] = [nodeTarget, clusterTarget]
 
 export function selectedTargets(): TargetFactory[] {
   const only = process.env.E2E_TARGETS?.split(',').map((s) => s.trim())
