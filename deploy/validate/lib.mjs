@@ -26,6 +26,15 @@ export function createReport() {
     get failed() {
       return failed
     },
+    /** The same report with `prefix` put before every name. */
+    prefixed(prefix) {
+      return {
+        ok: (name) => this.ok(prefix + name),
+        fail: (name, why) => this.fail(prefix + name, why),
+        skip: (name, why) => this.skip(prefix + name, why),
+        check: (name, cond, why) => this.check(prefix + name, cond, why),
+      }
+    },
   }
 }
 

@@ -9,6 +9,9 @@
 #     copy) and deploy/validate/check-compose.mjs; haproxy.cfg with `haproxy -c`
 #   - the image's exact CMD started natively from the files the image holds, answering /readyz,
 #     then stopped by PID with SIGTERM (deploy/validate/image-command.mjs)
+#   - the compose topology on loopback: redis-server, three gateways and HAProxy running
+#     haproxy.cfg with only addresses rewritten; SSE, WebSocket and a drain through it
+#     (deploy/validate/lb-rehearsal.mjs)
 # Writes test-results/raw/check-deploy.json and not-run-docker.json. Tools: scripts/setup.d/50-deploy-tools.sh.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -118,6 +121,13 @@ fi
 
 echo "Image command, run natively (deploy/docker/Dockerfile)"
 tap image-command node deploy/validate/image-command.mjs
+
+echo "Compose topology on loopback: redis-server + 3 gateways + HAProxy with haproxy.cfg"
+if command -v haproxy >/dev/null && command -v redis-server >/dev/null && [ -d deploy/validate/node_modules ]; then
+  tap lb-rehearsal node deploy/validate/lb-rehearsal.mjs
+else
+  bad "load balancer rehearsal prerequisites" "needs haproxy, redis-server and deploy/validate/node_modules: run make setup"
+fi
 
 cat >test-results/raw/not-run-docker.json <<'EOF'
 {"target":"docker","reason":"no Docker engine on this machine: the image is not built and compose is not started; the image's command runs natively from the image's files, compose/HAProxy/Helm are validated offline (docs/deployment.md)"}
