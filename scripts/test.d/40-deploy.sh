@@ -130,7 +130,7 @@ else
 fi
 
 cat >test-results/raw/not-run-docker.json <<'EOF'
-{"target":"docker","reason":"no Docker engine on this machine: the image is not built and compose is not started; the image's command runs natively from the image's files, compose/HAProxy/Helm are validated offline (docs/deployment.md)"}
+{"target":"docker","reason":"no Docker engine (nor Kubernetes) on this machine: the image is not built, compose is not started, the chart is not installed; instead the image's command runs natively from the image's files, haproxy.cfg runs on loopback in front of 3 gateways, and compose and Helm output are schema-checked offline (docs/deployment.md)"}
 EOF
 ms=$(($(date +%s%3N) - start_ms))
 printf '{"name":"deploy","passed":%d,"failed":%d,"skipped":%d,"ms":%d}\n' \
