@@ -1,0 +1,3 @@
+module github.com/sse-gateway/examples/go
+
+go 1.21
