@@ -1,0 +1,187 @@
+import { ActivityIcon, HashIcon, RotateCwIcon, SearchIcon, UsersIcon } from 'lucide-react'
+import { type MouseEvent, useEffect, useState } from 'react'
+import { EmptyState, ErrorState, LoadingRows } from '@/components/states'
+import { StatsStrip } from '@/components/stats-strip'
+import { TopicName } from '@/components/topic-name'
+import { Badge } from '@/components/ui/badge'
+import { Button } from '@/components/ui/button'
+import { Input } from '@/components/ui/input'
+import {
+  Table,
+  TableBody,
+  TableCell,
+  TableHead,
+  TableHeader,
+  TableRow,
+} from '@/components/ui/table'
+import { useAuth } from '@/lib/auth'
+import { clock, count } from '@/lib/format'
+import { hrefOf, navigate, type Route } from '@/lib/route'
+import type { PageBody, Stats, TopicInfo } from '@/lib/types'
+import { useLoad } from '@/lib/use-load'
+
+const PAGE = 500 // the API's largest page: one request covers most deployments
+
+/** Follows a link inside the app without a page load (ctrl/cmd-click still opens a tab). */
+function go(e: MouseEvent, r: Route) {
+  if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return
+  e.preventDefault()
+  navigate(r)
+}
+
+/** Every live topic with its subscriber count and nodes; the way into Connections and Tail. */
+export function TopicsView() {
+  const { request } = useAuth()
+  const [filter, setFilter] = useState('')
+  const [extra, setExtra] = useState<{ items: TopicInfo[]; cursor: string | null } | null>(null)
+  const [moreError, setMoreError] = useState<Error | null>(null)
+  const [loadingMore, setLoadingMore] = useState(false)
+
+  const load = useLoad(
+    async (signal) => {
+      const [page, stats] = await Promise.all([
+        request<PageBody<TopicInfo>>(`/topics?limit=${PAGE}`, { signal }),
+        request<Stats>('/stats', { signal }),
+      ])
+      return { page, stats }
+    },
+    [request],
+  )
+  useEffect(() => {
+    if (load.at) setExtra(null) // a refresh starts again from the first page
+  }, [load.at])
+
+  const items = [...(load.data?.page.items ?? []), ...(extra?.items ?? [])]
+  const cursor = extra ? extra.cursor : (load.data?.page.nextCursor ?? null)
+  const needle = filter.trim().toLowerCase()
+  const shown = needle ? items.filter((t) => t.topic.toLowerCase().includes(needle)) : items
+  const clustered =
+    items.some((t) => t.nodes.length > 1) || (load.data?.stats.nodes.length ?? 0) > 1
+
+  async function loadMore() {
+    if (!cursor) return
+    setLoadingMore(true)
+    setMoreError(null)
+    try {
+      const page = await request<PageBody<TopicInfo>>(
+        `/topics?limit=${PAGE}&cursor=${encodeURIComponent(cursor)}`,
+      )
+      setExtra({ items: [...(extra?.items ?? []), ...page.items], cursor: page.nextCursor })
+    } catch (err) {
+      setMoreError(err as Error)
+    } finally {
+      setLoadingMore(false)
+    }
+  }
+
+  return (
+    <section className="flex flex-col gap-4" aria-label="Topics" aria-busy={load.loading}>
+      <StatsStrip stats={load.data?.stats} />
+      <div className="flex items-center gap-2">
+        <div className="relative min-w-0 flex-1 sm:max-w-xs">
+          <SearchIcon className="pointer-events-none absolute top-1/2 left-2.5 size-4 -translate-y-1/2 text-muted-foreground" />
+          <Input
+            placeholder="Filter topics"
+            aria-label="Filter topics"
+            className="pl-8"
+            value={filter}
+            onChange={(e) => setFilter(e.target.value)}
+          />
+        </div>
+        <Button
+          variant="outline"
+          onClick={load.reload}
+          disabled={load.loading}
+          aria-label="Refresh"
+        >
+          <RotateCwIcon className={load.loading ? 'animate-spin' : undefined} />
+          <span className="hidden sm:inline">Refresh</span>
+        </Button>
+        {load.at && (
+          <span className="ml-auto hidden text-xs text-muted-foreground sm:inline">
+            Updated {clock(load.at.toISOString())}
+          </span>
+        )}
+      </div>
+
+      {load.error && <ErrorState error={load.error} onRetry={load.reload} />}
+      {!load.data && load.loading && <LoadingRows />}
+      {load.data && items.length === 0 && (
+        <EmptyState icon={HashIcon} title="No live topics">
+          A topic is live while at least one subscriber holds it. Connect one with{' '}
+          <code className="font-mono">curl -N '{location.origin}/sse?topic=demo'</code> and refresh.
+        </EmptyState>
+      )}
+      {items.length > 0 && shown.length === 0 && (
+        <EmptyState icon={SearchIcon} title={`No topic matches “${filter.trim()}”`}>
+          {cursor
+            ? 'Only the topics loaded so far were searched. Load more to search further.'
+            : null}
+        </EmptyState>
+      )}
+      {shown.length > 0 && (
+        <div className="rounded-lg border bg-card">
+          <Table>
+            <TableHeader>
+              <TableRow className="hover:bg-transparent">
+                <TableHead className="w-full">Topic</TableHead>
+                <TableHead className="text-right">Subscribers</TableHead>
+                {clustered && <TableHead className="hidden md:table-cell">Nodes</TableHead>}
+                <TableHead className="text-right">
+                  <span className="sr-only">Actions</span>
+                </TableHead>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {shown.map((t) => (
+                <TableRow key={t.topic} data-testid="topic-row" data-topic={t.topic}>
+                  <TableCell className="font-mono text-[13px] [overflow-wrap:anywhere] whitespace-normal">
+                    <TopicName topic={t.topic} />
+                  </TableCell>
+                  <TableCell className="text-right tabular-nums">{count(t.subscribers)}</TableCell>
+                  {clustered && (
+                    <TableCell className="hidden md:table-cell">
+                      <div className="flex flex-wrap gap-1">
+                        {t.nodes.map((n) => (
+                          <Badge key={n} variant="secondary" className="font-mono">
+                            {n}
+                          </Badge>
+                        ))}
+                      </div>
+                    </TableCell>
+                  )}
+                  <TableCell>
+                    <div className="flex justify-end gap-1">
+                      <TopicLink tab="connections" topic={t.topic} />
+                      <TopicLink tab="tail" topic={t.topic} />
+                    </div>
+                  </TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        </div>
+      )}
+      {moreError && <ErrorState error={moreError} onRetry={loadMore} />}
+      {cursor && (
+        <Button variant="outline" className="self-center" onClick={loadMore} disabled={loadingMore}>
+          Load more topics
+        </Button>
+      )}
+    </section>
+  )
+}
+
+function TopicLink({ tab, topic }: { tab: 'connections' | 'tail'; topic: string }) {
+  const r: Route = { tab, topic }
+  const Icon = tab === 'tail' ? ActivityIcon : UsersIcon
+  const label = tab === 'tail' ? 'Tail' : 'Connections'
+  return (
+    <Button variant="ghost" size="sm" asChild>
+      <a href={hrefOf(r)} onClick={(e) => go(e, r)} aria-label={`${label} of ${topic}`}>
+        <Icon />
+        <span className="hidden sm:inline">{label}</span>
+      </a>
+    </Button>
+  )
+}
