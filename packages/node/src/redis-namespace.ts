@@ -1,7 +1,6 @@
 import {
   type Config,
   type ConnectionInfo,
-  EncodedEvent,
   GatewayError,
   LocalHub,
   type Logger,
@@ -12,8 +11,6 @@ import {
   type TailSink,
   type TopicInfo,
   createKeyCheck,
-  tailDropFrame,
-  tailPublishFrame,
 } from '@sse-gateway/core'
 import type { Hono } from 'hono'
 import type { Redis } from 'ioredis'
@@ -23,9 +20,9 @@ import { addClusterRoute, createForwarder } from './forward-http.ts'
 import { LocalRegistry } from './local-registry.ts'
 import type { TopicNamespace, TopicStub } from './namespace.ts'
 import { NodeRegistry, clusterStats, nodeInfos } from './node-registry.ts'
+import { ClusterDelivery } from './redis-delivery.ts'
 import { RedisDirectory } from './redis-directory.ts'
 import { clusterKeys, createRedis } from './redis-scripts.ts'
-import { TailSet } from './redis-tails.ts'
 import { RedisTicker } from './redis-ticker.ts'
 
 export { parseForwardKind } from './forward.ts'
@@ -60,7 +57,7 @@ export class RedisNamespace implements TopicNamespace {
   readonly registry = new LocalRegistry()
   readonly redis: Redis
   readonly forwarder: Forwarder
-  readonly #tails = new TailSet()
+  readonly #delivery: ClusterDelivery
   readonly #dir: RedisDirectory
   readonly #nodes: NodeRegistry
   readonly #ticker: RedisTicker
@@ -87,7 +84,21 @@ export class RedisNamespace implements TopicNamespace {
       stats: () => this.#ownStats(),
       log,
     })
-    this.#onMessage = (msg: ClusterMessage) => this.#receive(msg)
+    this.#delivery = new ClusterDelivery({
+      nodeId,
+      hub: this.hub,
+      dir: this.#dir,
+      online: () => this.#online,
+      send: (node, msg) => this.forwarder.send(node, msg),
+      kick: (id) => {
+        const conn = this.registry.get(id)
+        conn?.close('disconnected by admin', 4000)
+        return conn !== undefined
+      },
+      counters: opts.counters,
+      log,
+    })
+    this.#onMessage = (msg: ClusterMessage) => this.#delivery.receive(msg)
     this.forwarder = createForwarder(opts.forward ?? 'redis', {
       redis: this.redis,
       channel: keys.channel,
@@ -106,7 +117,7 @@ export class RedisNamespace implements TopicNamespace {
       state: () => ({
         connections: this.registry.values(),
         topicCounts: [...this.hub.topics()].map((t) => [t, this.hub.subscriberCount(t)]),
-        tailTopics: this.#tails.topics(),
+        tailTopics: this.#delivery.tails.topics(),
       }),
       log,
     })
@@ -118,77 +129,14 @@ export class RedisNamespace implements TopicNamespace {
 
   get(id: string): TopicStub {
     return {
-      probe: () => this.#probe(id),
-      publish: (ev) => this.#publish(ev),
-      drop: (eventId) => this.#drop(id, eventId),
+      probe: () => this.#delivery.probe(id),
+      publish: (ev) => this.#delivery.publish(ev),
+      drop: (eventId) => this.#delivery.drop(id, eventId),
     }
   }
 
   get #online(): boolean {
     return this.redis.status === 'ready'
-  }
-
-  async #probe(topic: string): Promise<boolean> {
-    if (this.hub.has(topic)) return true
-    if (!this.#online) return false
-    try {
-      const route = await this.#dir.lookup(topic)
-      for (const node of route.subscribers.keys()) if (node !== this.nodeId) return true
-    } catch (err) {
-      this.#log.warn({ err: String(err), topic }, 'lookup failed: deciding on local subscribers')
-    }
-    return false
-  }
-
-  async #publish(ev: EncodedEvent): Promise<number> {
-    const local = this.hub.publish(ev)
-    let total = local
-    const targets = new Set<string>()
-    if (this.#online) {
-      try {
-        const route = await this.#dir.lookup(ev.topic)
-        for (const [node, n] of route.subscribers) {
-          if (node === this.nodeId) continue
-          targets.add(node)
-          total += n
-        }
-        for (const node of route.tails) if (node !== this.nodeId) targets.add(node)
-      } catch (err) {
-        this.#log.warn({ err: String(err), topic: ev.topic }, 'lookup failed: local delivery only')
-      }
-    }
-    this.#tails.write(ev.topic, () => tailPublishFrame(ev, total))
-    if (targets.size > 0) {
-      const msg: ClusterMessage = { k: 'event', ...pick(ev), subscribers: total }
-      await Promise.all([...targets].map((node) => this.forwarder.send(node, msg)))
-    }
-    return local
-  }
-
-  async #drop(topic: string, id: string): Promise<void> {
-    this.#tails.write(topic, () => tailDropFrame(topic, id))
-    if (!this.#online) return
-    const route = await this.#dir.lookup(topic)
-    const others = route.tails.filter((n) => n !== this.nodeId)
-    await Promise.all(others.map((n) => this.forwarder.send(n, { k: 'drop', topic, id })))
-  }
-
-  /** A message from another node. */
-  #receive(msg: ClusterMessage): boolean {
-    if (msg.k === 'event') {
-      const ev = new EncodedEvent(msg)
-      this.#opts.counters.delivered += this.hub.publish(ev)
-      this.#tails.write(ev.topic, () => tailPublishFrame(ev, msg.subscribers))
-      return true
-    }
-    if (msg.k === 'drop') {
-      this.#tails.write(msg.topic, () => tailDropFrame(msg.topic, msg.id))
-      return true
-    }
-    const conn = this.registry.get(msg.conn)
-    if (!conn) return false
-    conn.close('disconnected by admin', 4000)
-    return true
   }
 
   /** Writes to Redis in the background of local work; a failure means re-register later. */
@@ -219,11 +167,12 @@ export class RedisNamespace implements TopicNamespace {
   }
 
   attachTail(topic: string, tail: TailSink): void {
-    if (this.#tails.add(topic, tail)) void this.#write('tail', () => this.#dir.setTail(topic, true))
+    if (this.#delivery.tails.add(topic, tail))
+      void this.#write('tail', () => this.#dir.setTail(topic, true))
   }
 
   detachTail(topic: string, tail: TailSink): void {
-    if (this.#tails.remove(topic, tail)) {
+    if (this.#delivery.tails.remove(topic, tail)) {
       void this.#write('tail', () => this.#dir.setTail(topic, false))
     }
   }
@@ -311,8 +260,4 @@ export class RedisNamespace implements TopicNamespace {
     await this.forwarder.stop()
     await this.redis.quit().catch(() => this.redis.disconnect())
   }
-}
-
-function pick(ev: EncodedEvent) {
-  return { topic: ev.topic, id: ev.id, event: ev.event, data: ev.data }
 }
