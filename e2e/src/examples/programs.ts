@@ -1,0 +1,183 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import type { Language } from './languages.ts'
+
+/** The environment every example program gets: ours, plus what the test sets. */
+function env(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, NO_COLOR: '1', ...extra }
+}
+
+/**
+ * A running example subscriber: its stdout lines as they come, its stderr for messages, and
+ * waits that resolve on output (never on sleeps) and fail after a bound with what was seen.
+ */
+export class ExampleSubscriber {
+  readonly lines: string[] = []
+  #stderr = ''
+  #partial = ''
+  #listeners = new Set<() => void>()
+  readonly #exited: Promise<void>
+
+  private constructor(
+    readonly lang: Language['name'],
+    private readonly proc: ChildProcess,
+  ) {
+    proc.stdout?.setEncoding('utf8')
+    proc.stdout?.on('data', (chunk: string) => {
+      const parts = (this.#partial + chunk).split('\n')
+      this.#partial = parts.pop() ?? ''
+      this.lines.push(...parts)
+      this.#notify()
+    })
+    proc.stderr?.setEncoding('utf8')
+    proc.stderr?.on('data', (chunk: string) => {
+      this.#stderr = (this.#stderr + chunk).slice(-16384)
+      this.#notify()
+    })
+    this.#exited = new Promise((r) => proc.once('exit', () => r()))
+    proc.once('exit', () => this.#notify())
+  }
+
+  /** Starts `lang`'s subscriber on `topics` (comma-separated) against `gatewayUrl`. */
+  static start(lang: Language, gatewayUrl: string, topics: string): ExampleSubscriber {
+    const { cmd, args, cwd } = lang.subscriber
+    const proc = spawn(cmd, args, {
+      cwd,
+      env: env({ GATEWAY_URL: gatewayUrl, TOPIC: topics }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    return new ExampleSubscriber(lang.name, proc)
+  }
+
+  get stderr(): string {
+    return this.#stderr
+  }
+
+  /** The `event …` lines so far. */
+  get events(): string[] {
+    return this.lines.filter((l) => l.startsWith('event '))
+  }
+
+  #notify(): void {
+    for (const f of this.#listeners) f()
+  }
+
+  /** Resolves when `done()` holds; rejects after `timeoutMs`, or when the program exits first. */
+  waitFor(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (done()) finish()
+        else if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
+          finish(
+            new Error(
+              `${this.lang} subscriber exited (${this.proc.exitCode ?? this.proc.signalCode}) before ${what}${this.#describe()}`,
+            ),
+          )
+        }
+      }
+      const timer = setTimeout(
+        () =>
+          finish(
+            new Error(`timed out after ${timeoutMs} ms waiting for ${what}${this.#describe()}`),
+          ),
+        timeoutMs,
+      )
+      const finish = (err?: Error) => {
+        clearTimeout(timer)
+        this.#listeners.delete(check)
+        if (err) reject(err)
+        else resolve()
+      }
+      this.#listeners.add(check)
+      check()
+    })
+  }
+
+  /** Waits for the `n`-th `ready` line: the n-th stream is open. */
+  waitReady(n: number, timeoutMs = 20_000): Promise<void> {
+    return this.waitFor(
+      () => this.lines.filter((l) => l === 'ready').length >= n,
+      timeoutMs,
+      `ready #${n}`,
+    )
+  }
+
+  #describe(): string {
+    return `\n--- ${this.lang} subscriber stdout:\n${this.lines.join('\n')}\n--- stderr:\n${this.#stderr}`
+  }
+
+  /** Waits for the program to end on its own; resolves with its exit status. */
+  async waitExit(timeoutMs: number): Promise<number | null> {
+    await this.waitFor(
+      () => this.proc.exitCode !== null || this.proc.signalCode !== null,
+      timeoutMs,
+      'exit',
+    )
+    return this.proc.exitCode
+  }
+
+  /** SIGTERM, then SIGKILL after 3 s; resolves once the process has exited. */
+  async stop(): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return
+    this.proc.kill('SIGTERM')
+    const t = setTimeout(() => this.proc.kill('SIGKILL'), 3000)
+    await this.#exited
+    clearTimeout(t)
+  }
+}
+
+/** What a publisher run printed and how it ended. */
+export interface PublisherRun {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+export interface PublishArgs {
+  gatewayUrl: string
+  apiKey: string
+  topic: string
+  id: string
+  /** As the second argument; when absent, `stdin` is written to standard input instead. */
+  data?: string
+  stdin?: string
+  event?: string
+}
+
+/** Runs `lang`'s publisher once, as a user would from a shell; bounded to 30 s. */
+export function runPublisher(lang: Language, a: PublishArgs): Promise<PublisherRun> {
+  const { cmd, args, cwd } = lang.publisher
+  const extra: Record<string, string> = {
+    GATEWAY_URL: a.gatewayUrl,
+    API_KEY: a.apiKey,
+    TOPIC: a.topic,
+  }
+  if (a.event) extra.EVENT = a.event
+  const proc = spawn(cmd, [...args, a.id, ...(a.data === undefined ? [] : [a.data])], {
+    cwd,
+    env: env(extra),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  proc.stdout.setEncoding('utf8').on('data', (c: string) => {
+    stdout += c
+  })
+  proc.stderr.setEncoding('utf8').on('data', (c: string) => {
+    stderr += c
+  })
+  proc.stdin.end(a.data === undefined ? (a.stdin ?? '') : '')
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL')
+      reject(new Error(`${lang.name} publisher still running after 30 s\n${stdout}\n${stderr}`))
+    }, 30_000)
+    proc.once('error', (err) => {
+      clearTimeout(timer)
+      reject(err)
+    })
+    proc.once('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
