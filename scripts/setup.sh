@@ -38,7 +38,7 @@ if stale packages/node/dist/main.js packages/node/src packages/core/src packages
   log "build gateway (packages/node/dist/main.js)"
   npm run --silent build -w @sse-gateway/node >/dev/null
 fi
-if [ -f apps/admin/vite.config.ts ] && stale apps/admin/dist/index.html apps/admin/src apps/admin/index.html apps/admin/vite.config.ts; then
+if [ -f apps/admin/vite.config.ts ] && stale apps/admin/dist/index.html apps/admin/src apps/admin/public apps/admin/index.html apps/admin/vite.config.ts apps/admin/package.json; then
   log "build admin UI (apps/admin/dist)"
   npm run --silent build -w @sse-gateway/admin >/dev/null
 fi

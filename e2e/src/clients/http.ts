@@ -56,8 +56,9 @@ export async function listAll<T>(
   let pages = 0
   do {
     const sep = path.includes('?') ? '&' : '?'
-    const q = `${path}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`
-    const { status, body } = await admin<{ items: T[]; nextCursor: string | null }>(url, key, q)
+    const q: string = `${path}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`
+    const { status, body }: { status: number; body: { items: T[]; nextCursor: string | null } } =
+      await admin(url, key, q)
     if (status !== 200) throw new Error(`GET ${q} → ${status} ${JSON.stringify(body)}`)
     items.push(...body.items)
     cursor = body.nextCursor

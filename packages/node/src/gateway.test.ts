@@ -191,3 +191,18 @@ describe('Node gateway', () => {
     gw = undefined
   })
 })
+
+describe('shutdown', () => {
+  it('does not wait for a socket that never sent a request', async () => {
+    const g = await start({ SHUTDOWN_TIMEOUT_MS: '600000' })
+    const { port } = new URL(g.url)
+    const idle = net.connect(Number(port), '127.0.0.1')
+    await new Promise((r) => idle.once('connect', r))
+    const gone = new Promise<void>((r) => idle.once('close', () => r()))
+    idle.on('error', () => {})
+    // With a ten-minute drain timeout, this only finishes if the idle socket is closed for us.
+    await g.close()
+    await gone
+    gw = undefined
+  })
+})

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http'
+import { type IncomingMessage, STATUS_CODES, type Server, type ServerResponse } from 'node:http'
 import { hostname } from 'node:os'
 import type { Socket } from 'node:net'
 import { createAdaptorServer } from '@hono/node-server'
@@ -151,7 +151,20 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
   })
 
   const server = createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false }) as Server
+  // Sockets with no request in flight (spare browser sockets, idle keep-alive): the drain closes
+  // them at once, instead of waiting SHUTDOWN_TIMEOUT_MS for a request that never comes.
+  const sockets = new Set<Socket>()
+  const busy = new WeakSet<Socket>()
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+  })
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    busy.add(req.socket)
+    res.once('finish', () => busy.delete(req.socket))
+  })
   server.on('upgrade', async (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    busy.add(socket)
     socket.on('error', () => {})
     try {
       const res = await app.fetch(requestOf(req), { incoming: req, upgrade: { socket, head } })
@@ -193,6 +206,7 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
       clearInterval(ticker)
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
+      for (const socket of sockets) if (!busy.has(socket)) socket.destroy()
       backend.closeAll()
       wss.close()
       await namespace.stop().catch((err: unknown) => log.warn({ err }, 'could not deregister'))
