@@ -105,9 +105,13 @@ export class RedisDirectory {
   async writeCounters(conns: Iterable<LocalConnection>): Promise<void> {
     const fields: string[] = []
     for (const c of conns) fields.push(c.id, `${c.eventsSent} ${c.bytesSent}`)
+    // Every chunk is sent now, before any later HDEL of a connection that closes meanwhile:
+    // awaiting between chunks would let a closed connection's counters be written back.
+    const sent: Promise<number>[] = []
     for (let i = 0; i < fields.length; i += 2000) {
-      await this.#redis.hset(this.#k.connStats, ...fields.slice(i, i + 2000))
+      sent.push(this.#redis.hset(this.#k.connStats, ...fields.slice(i, i + 2000)))
     }
+    await Promise.all(sent)
   }
 
   /** The routing of one topic: one round trip. */

@@ -226,7 +226,11 @@ export function createRedis(url: string, name: string): Redis {
   const redis = new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
+    // Auto-pipelining batches the lookups of concurrent publishes into one write, but defers
+    // them to setImmediate, while a MULTI goes out at once. Writes outside a MULTI are sent at
+    // once too, so that every write of this node reaches Redis in the order it was made.
     enableAutoPipelining: true,
+    autoPipeliningIgnoredCommands: ['hset', 'sseHeartbeat', 'sseRemoveNode'],
     commandTimeout: 2000,
     connectionName: name,
     retryStrategy: (times) => Math.min(times * 100, 1000),
