@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Shows what changed between two runs of the examples matrix.
 //   node e2e/src/examples/compare.mjs                      the newest run against the one before
-//   node e2e/src/examples/compare.mjs OLD.json [NEW.json]  any two reports
+//   node e2e/src/examples/compare.mjs OLD.json [NEW.json]  any two reports, e.g. a filtered run:
+//     node e2e/src/examples/compare.mjs test-results/examples-matrix.json test-results/raw/examples-matrix.partial.json
 //   git show HEAD:test-results/examples-matrix.json > /tmp/old.json && node e2e/src/examples/compare.mjs /tmp/old.json
 import { existsSync, readFileSync } from 'node:fs'
 import { compareReports } from './report.mjs'

@@ -24,6 +24,8 @@ export interface MatrixReport {
   totals: { passed: number; failed: number; notRun: number }
   results: MatrixResult[]
   changes: string[]
+  /** A filtered run (test filter or E2E_TARGETS): written under raw/, not as the main report. */
+  partial?: boolean
 }
 
 export function resultKey(r: MatrixResult): string
@@ -35,4 +37,5 @@ export function renderMarkdown(report: MatrixReport): string
 export function writeMatrixReport(
   dir: string,
   input: Pick<MatrixReport, 'languages' | 'targets' | 'results'>,
+  options?: { partial?: boolean },
 ): MatrixReport

@@ -20,11 +20,24 @@ function totals(results) {
   return { passed: count('passed'), failed: count('failed'), notRun: count('not-run') }
 }
 
-/** What changed from `prev` to `cur`: status changes, new and gone cells, large time changes. */
+/**
+ * What changed from `prev` to `cur`: status changes, new and gone cells, large time changes. A
+ * target that appears or disappears as a whole is one line.
+ */
 export function compareReports(prev, cur) {
-  const before = new Map((prev?.results ?? []).map((r) => [resultKey(r), r]))
+  const prevResults = prev?.results ?? []
+  const targetsOf = (rs) => new Set(rs.map((r) => r.target))
+  const [prevTargets, curTargets] = [targetsOf(prevResults), targetsOf(cur.results)]
   const changes = []
+  for (const t of curTargets) {
+    if (prevTargets.has(t)) continue
+    const tt = totals(cur.results.filter((r) => r.target === t))
+    changes.push(`${t}: new target, ${tt.passed} passed, ${tt.failed} failed, ${tt.notRun} not run`)
+  }
+  for (const t of prevTargets) if (!curTargets.has(t)) changes.push(`${t}: not in this run`)
+  const before = new Map(prevResults.map((r) => [resultKey(r), r]))
   for (const r of cur.results) {
+    if (!prevTargets.has(r.target)) continue
     const key = resultKey(r)
     const was = before.get(key)
     before.delete(key)
@@ -34,7 +47,8 @@ export function compareReports(prev, cur) {
       changes.push(`${key}: ${secs(was.ms)} → ${secs(r.ms)}`)
     }
   }
-  for (const key of before.keys()) changes.push(`${key}: not in this run`)
+  for (const [key, r] of before)
+    if (curTargets.has(r.target)) changes.push(`${key}: not in this run`)
   return changes
 }
 
@@ -51,7 +65,7 @@ function cell(r) {
 /** The Markdown page: one publisher × subscriber table per target, then checks and changes. */
 export function renderMarkdown(report) {
   const t = report.totals
-  let md = '# Examples matrix\n\n'
+  let md = `# Examples matrix${report.partial ? ' (partial run)' : ''}\n\n`
   md += `Run ${report.date}: **${t.passed} passed, ${t.failed} failed, ${t.notRun} not run**.\n\n`
   md +=
     'Each delivery cell starts the subscriber (column) on two topics of a real gateway, runs the '
@@ -102,19 +116,21 @@ const oneLine = (s) =>
 
 /**
  * Writes `dir/examples-matrix.{json,md}`. The report it replaces is kept as
- * `dir/raw/examples-matrix.previous.json`, and the changes against it go into both files.
+ * `dir/raw/examples-matrix.previous.json`, and the changes against it go into both files. A
+ * partial run (a test filter, or E2E_TARGETS) writes `dir/raw/examples-matrix.partial.{json,md}`
+ * instead, compared with the full report, so the committed report always covers every target.
  */
-export function writeMatrixReport(dir, { languages, targets, results }) {
+export function writeMatrixReport(dir, { languages, targets, results }, { partial = false } = {}) {
   const jsonPath = join(dir, 'examples-matrix.json')
   mkdirSync(join(dir, 'raw'), { recursive: true })
   let prev
   if (existsSync(jsonPath)) {
-    copyFileSync(jsonPath, join(dir, 'raw', 'examples-matrix.previous.json'))
     try {
       prev = JSON.parse(readFileSync(jsonPath, 'utf8'))
     } catch {
       prev = undefined
     }
+    if (!partial) copyFileSync(jsonPath, join(dir, 'raw', 'examples-matrix.previous.json'))
   }
   const report = {
     date: new Date().toISOString(),
@@ -123,8 +139,10 @@ export function writeMatrixReport(dir, { languages, targets, results }) {
     totals: totals(results),
     results,
   }
+  if (partial) report.partial = true
   report.changes = compareReports(prev, report)
-  writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`)
-  writeFileSync(join(dir, 'examples-matrix.md'), renderMarkdown(report))
+  const out = partial ? join(dir, 'raw', 'examples-matrix.partial') : join(dir, 'examples-matrix')
+  writeFileSync(`${out}.json`, `${JSON.stringify(report, null, 2)}\n`)
+  writeFileSync(`${out}.md`, renderMarkdown(report))
   return report
 }
