@@ -31,6 +31,7 @@ export type NodeContext = Context<{ Bindings: NodeBindings }>
 export const UPGRADED = new Response(null, { status: 200, headers: { 'x-upgraded': '1' } })
 
 const HEARTBEAT = Buffer.from(': heartbeat\n\n')
+const CONNECTED = Buffer.from(formatComment('connected'))
 
 type BackendConfig = Pick<
   Config,
@@ -152,11 +153,15 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     } catch (err) {
       this.#log.error({ err, connection: conn.id }, 'could not register connection')
       conn.close('unavailable')
+      return RESPONSE_ALREADY_SENT
     }
+    // Only now, with the topics registered everywhere, does the client hear it is connected: a
+    // publish made anywhere after it sees this comment reaches it.
+    if (!conn.closed) socket.write(CONNECTED)
     return RESPONSE_ALREADY_SENT
   }
 
-  /** Sends the stream's headers and first comment, then leaves the socket to direct writes. */
+  /** Sends the stream's headers at once, then leaves the socket to direct writes. */
   #openStream(c: NodeContext, out: ServerResponse, extra: Record<string, string>): void {
     // No chunked encoding: the stream is delimited by the connection's end, so each event is
     // written to the socket as the exact pre-encoded bytes, shared by every subscriber.
@@ -167,7 +172,7 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
       'access-control-expose-headers': 'x-sse-connection-id',
       ...extra,
     })
-    out.write(formatComment('connected'))
+    out.flushHeaders()
     const socket = out.socket as Socket
     socket.setNoDelay(true)
     socket.setTimeout(0)
@@ -210,6 +215,7 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     if (!out) throw new GatewayError('bad_request', 'tail needs a plain HTTP request')
     this.#openStream(c, out, {})
     const socket = out.socket as Socket
+    socket.write(CONNECTED)
     const limit = this.#config.slowConsumerBytes
     const entry = { socket }
     const tail: TailSink = {
