@@ -11,6 +11,8 @@ export interface Config {
   announceHost: string | undefined
   announceUrl: string | undefined
   nodeTtlMs: number
+  /** How cluster nodes carry events to each other: Redis pub/sub (default) or HTTP. */
+  clusterForward: 'redis' | 'http'
   heartbeatMs: number
   maxTopicsPerConnection: number
   maxBodyBytes: number
@@ -33,6 +35,15 @@ function int(env: Env, name: string, def: number, min: number, max: number): num
     )
   }
   return n
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly [T, ...T[]]): T {
+  const raw = str(env, name)?.toLowerCase()
+  if (raw === undefined) return values[0]
+  if (!(values as readonly string[]).includes(raw)) {
+    throw new Error(`${name}=${JSON.stringify(env[name])} is invalid: use ${values.join(' or ')}`)
+  }
+  return raw as T
 }
 
 function str(env: Env, name: string): string | undefined {
@@ -83,6 +94,7 @@ export function loadConfig(env: Env): Config {
     announceHost: str(env, 'ANNOUNCE_HOST'),
     announceUrl: str(env, 'ANNOUNCE_URL'),
     nodeTtlMs: int(env, 'NODE_TTL_MS', 15_000, 1_000, 3_600_000),
+    clusterForward: oneOf(env, 'CLUSTER_FORWARD', ['redis', 'http'] as const),
     heartbeatMs,
     maxTopicsPerConnection: int(env, 'MAX_TOPICS_PER_CONNECTION', 64, 1, 1_024),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1_048_576, 1, 64 * 1_048_576),

@@ -21,18 +21,17 @@ afterAll(async () => {
 })
 afterEach(async () => {
   await Promise.all(gateways.splice(0).map((g) => g.close()))
-  delete process.env.CLUSTER_FORWARD
   run++
 })
 
 async function gateway(id: string, forward: string): Promise<NodeGateway> {
-  process.env.CLUSTER_FORWARD = forward
   const config = loadConfig({
     HOST: '127.0.0.1',
     PORT: '0',
     API_KEYS: KEY,
     REDIS_URL: redis.url,
     REDIS_PREFIX: `fwd${run}:`,
+    CLUSTER_FORWARD: forward,
     NODE_ID: id,
     NODE_TTL_MS: '1500',
     SHUTDOWN_TIMEOUT_MS: '1000',

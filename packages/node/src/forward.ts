@@ -43,15 +43,6 @@ export interface Forwarder {
   stop(): Promise<void>
 }
 
-/** Reads `CLUSTER_FORWARD`; anything else than the two kinds is a start-up error. */
-export function parseForwardKind(raw: string | undefined): ForwardKind {
-  const v = raw?.trim() || 'redis'
-  if (v !== 'redis' && v !== 'http') {
-    throw new Error(`CLUSTER_FORWARD=${JSON.stringify(raw)} is invalid: use redis or http`)
-  }
-  return v
-}
-
 /** Decodes a message from another node; undefined when it is not one we understand. */
 export function decodeMessage(value: unknown): ClusterMessage | undefined {
   if (typeof value !== 'object' || value === null) return undefined

@@ -25,8 +25,6 @@ import { RedisDirectory } from './redis-directory.ts'
 import { clusterKeys, createRedis } from './redis-scripts.ts'
 import { RedisTicker } from './redis-ticker.ts'
 
-export { parseForwardKind } from './forward.ts'
-
 export interface RedisNamespaceOptions {
   config: Pick<
     Config,

@@ -53,9 +53,8 @@ async function createNamespace(
   url: () => string,
 ): Promise<TopicNamespace> {
   if (!config.redisUrl) return new MemoryNamespace({ nodeId, counters, url: url() })
-  const { RedisNamespace, parseForwardKind } = await import('./redis-namespace.ts')
-  const forward = parseForwardKind(process.env.CLUSTER_FORWARD)
-  return new RedisNamespace({ config, nodeId, counters, log, url, forward })
+  const { RedisNamespace } = await import('./redis-namespace.ts')
+  return new RedisNamespace({ config, nodeId, counters, log, url, forward: config.clusterForward })
 }
 
 /**
