@@ -1,0 +1,199 @@
+import {
+  type ConnectionInfo,
+  GatewayError,
+  type GatewayBackend,
+  type GatewayEvent,
+  type Logger,
+  type NodeInfo,
+  type Page,
+  SSE_HEADERS,
+  type Stats,
+  type SubscribeRequest,
+  type TopicInfo,
+  corsHeaders,
+  formatComment,
+} from '@sse-gateway/core'
+import type { Context } from 'hono'
+import { type Env, type Settings, hubFor, registryFor } from './env.ts'
+import { mergeEventStreams } from './merge.ts'
+import { holdersOf } from './records.ts'
+import { RegistryClient } from './registry-client.ts'
+import { CONN_HEADER, type ConnHeader } from './topic-accept.ts'
+
+export type CfContext = Context<{ Bindings: Env }>
+
+const CONNECTED = new TextEncoder().encode(formatComment('connected'))
+/** Internal URL of a topic object's endpoints (the host is never resolved). */
+const HUB = 'https://topic-hub'
+
+/**
+ * The gateway's runtime on Cloudflare: every topic is a `TopicHub` Durable Object, the admin
+ * views come from `Registry` objects. The Worker holds no state between requests.
+ */
+export class CloudflareBackend implements GatewayBackend<CfContext> {
+  readonly nodeId: string
+  readonly #env: Env
+  readonly #settings: Settings
+  readonly #log: Logger
+  readonly #registry: RegistryClient
+  /**
+   * Topics whose probe, moments ago, found admin tails: a drop is shown only to those, so the
+   * drop path of a topic nobody tails costs one call to its object. A per-request hint, not state.
+   */
+  readonly #tailed = new Set<string>()
+
+  constructor(env: Env, settings: Settings, log: Logger) {
+    this.#env = env
+    this.#settings = settings
+    this.#log = log
+    this.nodeId = settings.nodeName
+    this.#registry = new RegistryClient(env, settings)
+  }
+
+  async liveTopics(topics: string[]): Promise<string[]> {
+    const probes = await Promise.all(topics.map((t, i) => hubFor(this.#env, t).probe(t, i === 0)))
+    const live: string[] = []
+    topics.forEach((t, i) => {
+      const p = probes[i]
+      if (p?.tails) this.#tailed.add(t)
+      else this.#tailed.delete(t)
+      if (p?.live) live.push(t)
+    })
+    return live
+  }
+
+  async publish(events: GatewayEvent[]): Promise<{ subscribers: number }> {
+    const counts = await Promise.all(events.map((ev) => hubFor(this.#env, ev.topic).publish(ev)))
+    return { subscribers: counts.reduce((a, b) => a + b, 0) }
+  }
+
+  async dropped(topics: string[], id: string): Promise<void> {
+    const tailed = topics.filter((t) => this.#tailed.has(t))
+    await Promise.all(
+      tailed.map((t) =>
+        hubFor(this.#env, t)
+          .drop(t, id)
+          .catch((err: unknown) => this.#log.warn({ err, topic: t }, 'could not show a drop')),
+      ),
+    )
+  }
+
+  async subscribe(c: CfContext, req: SubscribeRequest): Promise<Response> {
+    const conn: ConnHeader = {
+      id: req.connectionId,
+      topics: req.topics,
+      remoteAddress: c.req.header('cf-connecting-ip') ?? null,
+      userAgent: req.userAgent ?? null,
+    }
+    if (req.transport === 'ws') return this.#subscribeWs(c, conn)
+
+    const single = req.topics.length === 1
+    const responses = await Promise.all(
+      req.topics.map((topic, i) => {
+        const q = new URLSearchParams({
+          topic,
+          id: conn.id,
+          envelope: req.envelope ? '1' : '0',
+          hb: i === 0 ? '1' : '0', // one heartbeat per connection, from its first topic
+          connected: single ? '1' : '0',
+        })
+        return hubFor(this.#env, topic).fetch(`${HUB}/sse?${q}`, { signal: c.req.raw.signal })
+      }),
+    )
+    const bodies = responses.map((r) => r.body)
+    const cancelAll = () => {
+      for (const b of bodies) b?.cancel().catch(() => {})
+    }
+    if (responses.some((r) => !r.ok || r.body === null)) {
+      cancelAll()
+      throw new GatewayError('unavailable', 'could not open the topic streams; retry')
+    }
+    try {
+      await registryFor(this.#env, this.#settings.registryShards, conn.id).add({
+        ...conn,
+        transport: 'sse',
+        home: null,
+        connectedAt: new Date().toISOString(),
+      })
+    } catch (cause) {
+      cancelAll()
+      throw new GatewayError('unavailable', 'could not register the connection; retry', { cause })
+    }
+    const streams = bodies as ReadableStream<Uint8Array>[]
+    const body = single ? streams[0] : mergeEventStreams(CONNECTED, streams)
+    return new Response(body, {
+      headers: {
+        ...SSE_HEADERS,
+        ...corsHeaders(this.#settings.corsOrigins, c.req.header('origin') ?? null),
+        'access-control-expose-headers': 'x-sse-connection-id',
+        'x-sse-connection-id': conn.id,
+      },
+    })
+  }
+
+  /** The upgrade goes to the home object (first topic), which accepts it for hibernation. */
+  async #subscribeWs(c: CfContext, conn: ConnHeader): Promise<Response> {
+    const home = conn.topics[0] as string
+    const headers = new Headers(c.req.raw.headers)
+    headers.set(CONN_HEADER, JSON.stringify(conn))
+    const url = `${HUB}/ws?${new URLSearchParams({ topic: home })}`
+    return hubFor(this.#env, home).fetch(url, { headers })
+  }
+
+  async tail(c: CfContext, topic: string): Promise<Response> {
+    const q = new URLSearchParams({ topic, connected: '1' })
+    const res = await hubFor(this.#env, topic).fetch(`${HUB}/tail?${q}`, {
+      signal: c.req.raw.signal,
+    })
+    return new Response(res.body, {
+      headers: {
+        ...SSE_HEADERS,
+        ...corsHeaders(this.#settings.corsOrigins, c.req.header('origin') ?? null),
+      },
+    })
+  }
+
+  listTopics(q: { after: string | undefined; limit: number }): Promise<Page<TopicInfo>> {
+    return this.#registry.listTopics(q)
+  }
+
+  listConnections(q: {
+    after: string | undefined
+    limit: number
+    topic: string | undefined
+  }): Promise<Page<ConnectionInfo>> {
+    return this.#registry.listConnections(q)
+  }
+
+  async disconnect(id: string): Promise<boolean> {
+    const registry = registryFor(this.#env, this.#settings.registryShards, id)
+    const rec = await registry.lookup(id)
+    if (!rec) return false
+    const closed = await Promise.all(holdersOf(rec).map((h) => hubFor(this.#env, h).close(id)))
+    if (closed.some(Boolean)) return true
+    await registry.remove(id) // a row nobody held: the stream was already gone
+    return false
+  }
+
+  async stats(): Promise<Stats> {
+    const { createdAt: _, ...t } = await this.#registry.totals()
+    return { ...t, nodes: [{ node: this.nodeId, ...t }] }
+  }
+
+  async nodes(): Promise<NodeInfo[]> {
+    const t = await this.#registry.totals()
+    return [
+      {
+        id: this.nodeId,
+        url: null,
+        startedAt: new Date(t.createdAt).toISOString(),
+        connections: t.connections,
+        topics: t.topics,
+      },
+    ]
+  }
+
+  async ready(): Promise<{ ready: boolean; reason?: string }> {
+    return { ready: true }
+  }
+}

@@ -1,0 +1,81 @@
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import type { ConnRecord } from '../src/records.ts'
+
+const registry = (name: string) => env.REGISTRY.get(env.REGISTRY.idFromName(name))
+
+function rec(id: string, topics: string[]): ConnRecord {
+  return {
+    id,
+    transport: 'sse',
+    topics,
+    home: null,
+    connectedAt: '2026-01-01T00:00:00.000Z',
+    remoteAddress: '127.0.0.1',
+    userAgent: 'test',
+  }
+}
+
+describe('Registry', () => {
+  it('pages connections in id order, each exactly once, with or without a topic', async () => {
+    const r = registry('paging')
+    for (let i = 0; i < 25; i++) {
+      const id = `c${String(i).padStart(3, '0')}`
+      await r.add(rec(id, i % 2 === 0 ? ['even', 'all'] : ['all']))
+    }
+    const seen: string[] = []
+    let after: string | undefined
+    for (let guard = 0; guard < 10; guard++) {
+      const page = await r.listConnections({ after, limit: 10, topic: undefined })
+      seen.push(...page.items.map((c) => c.id))
+      after = page.items.at(-1)?.id
+      if (!page.more) break
+    }
+    expect(seen).toHaveLength(25)
+    expect(new Set(seen).size).toBe(25)
+    expect([...seen].sort()).toEqual(seen)
+    const even = await r.listConnections({ after: undefined, limit: 500, topic: 'even' })
+    expect(even.items).toHaveLength(13)
+    expect(even.more).toBe(false)
+    const topics = await r.listTopics({ after: undefined, limit: 1 })
+    expect(topics).toEqual({ items: [{ topic: 'all', subscribers: 25 }], more: true })
+    expect((await r.listTopics({ after: 'all', limit: 5 })).items).toEqual([
+      { topic: 'even', subscribers: 13 },
+    ])
+  })
+
+  it('drops a connection with its last topic, and counts what topic objects report', async () => {
+    const r = registry('removal')
+    await r.add(rec('x1', ['a', 'b']))
+    await r.add(rec('x1', ['a', 'b'])) // a second add changes nothing
+    await r.removeTopic('x1', 'a')
+    expect((await r.lookup('x1'))?.topics).toEqual(['a', 'b'])
+    await r.removeTopic('x1', 'b')
+    expect(await r.lookup('x1')).toBeNull()
+    await r.count({ published: 2, delivered: 5, dropped: 1 })
+    const t = await r.totals()
+    expect(t).toMatchObject({
+      connections: 0,
+      connectionsTotal: 1,
+      topics: 0,
+      published: 2,
+      delivered: 5,
+      dropped: 1,
+    })
+  })
+
+  it('sweeps a row whose topic object no longer holds the stream', async () => {
+    const r = registry('sweep')
+    await r.add(rec('lost', ['sweep-topic']))
+    await r.add(rec('recent', ['sweep-topic']))
+    expect(await runDurableObjectAlarm(r)).toBe(true)
+    expect(await r.lookup('lost')).not.toBeNull() // a recent row is not checked
+    await runInDurableObject(r, (_o, state) => {
+      state.storage.sql.exec("UPDATE conns SET seen = 0 WHERE id = 'lost'")
+    })
+    expect(await runDurableObjectAlarm(r)).toBe(true)
+    expect(await r.lookup('lost')).toBeNull()
+    expect(await r.lookup('recent')).not.toBeNull()
+  })
+})
