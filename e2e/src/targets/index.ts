@@ -1,12 +1,18 @@
 import { clusterTarget } from './cluster.ts'
 import { nodeTarget } from './node.ts'
 import type { TargetFactory } from './types.ts'
+import { cloudflareTarget, wranglerDevTarget } from './wrangler.ts'
 
 /**
  * Every target the suites know. `E2E_TARGETS=node,node-cluster` narrows the list; a target
  * that cannot run here is reported as not run, by name, never passed.
  */
-export const ALL_TARGETS: TargetFactory[] = [nodeTarget, clusterTarget]
+export const ALL_TARGETS: TargetFactory[] = [
+  nodeTarget,
+  clusterTarget,
+  wranglerDevTarget,
+  cloudflareTarget,
+]
 
 export function selectedTargets(): TargetFactory[] {
   const only = process.env.E2E_TARGETS?.split(',').map((s) => s.trim())

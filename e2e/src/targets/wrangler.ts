@@ -1,0 +1,138 @@
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { promisify } from 'node:util'
+import type { Target, TargetFactory } from './types.ts'
+import { ROOT, freePort, spawnLogged, waitReady } from './util.ts'
+
+const run = promisify(execFile)
+export const CF_PACKAGE = resolve(ROOT, 'packages/cloudflare')
+const WRANGLER = resolve(ROOT, 'node_modules/wrangler/bin/wrangler.js')
+
+/** Quiet, offline-friendly wrangler: no banner (its update check), no telemetry. */
+export const WRANGLER_ENV: Record<string, string> = {
+  WRANGLER_HIDE_BANNER: 'true',
+  WRANGLER_SEND_METRICS: 'false',
+  WRANGLER_SEND_ERROR_REPORTS: 'false',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  // `wrangler dev` (only dev) reads an unread request body before it sends the response: the
+  // drop path, which answers without reading the body, would wait for the whole body.
+  WRANGLER_DISABLE_REQUEST_BODY_DRAINING: 'true',
+}
+
+/** Copies the built admin UI into the Worker's static assets (scripts/sync-admin.mjs). */
+async function syncAdmin(): Promise<void> {
+  await run(process.execPath, [join(CF_PACKAGE, 'scripts/sync-admin.mjs')], { cwd: CF_PACKAGE })
+}
+
+/**
+ * Starts the Worker under `wrangler dev` (workerd, the real Workers runtime) on 127.0.0.1, with
+ * fresh Durable Object storage. The heartbeat is short (1 s) because workerd notices a client
+ * that left only when it next writes to it: cleanup then takes one or two heartbeats.
+ */
+export async function startWranglerDev(
+  vars: Record<string, string> = {},
+): Promise<Target & { pid: number }> {
+  await syncAdmin()
+  const port = await freePort()
+  const inspector = await freePort()
+  const state = mkdtempSync(join(tmpdir(), 'sse-gateway-wrangler-'))
+  const apiKey = vars.API_KEYS?.split(',')[0] ?? 'e2e-key'
+  const allVars = { API_KEYS: apiKey, HEARTBEAT_MS: '1000', LOG_LEVEL: 'warn', ...vars }
+  const args = [WRANGLER, 'dev', '--ip', '127.0.0.1', '--port', String(port)]
+  args.push('--inspector-port', String(inspector), '--persist-to', state, '--log-level', 'warn')
+  for (const [k, v] of Object.entries(allVars)) args.push('--var', `${k}:${v}`)
+  const p = spawnLogged(process.execPath, args, WRANGLER_ENV, CF_PACKAGE)
+  const url = `http://127.0.0.1:${port}`
+  const stop = async () => {
+    await p.stop()
+    rmSync(state, { recursive: true, force: true })
+  }
+  try {
+    await waitReady(`${url}/readyz`, 60_000, p.proc, p.output)
+  } catch (err) {
+    await stop()
+    throw err
+  }
+  return {
+    name: 'wrangler-dev',
+    url,
+    urls: [url],
+    apiKey,
+    pid: p.proc.pid ?? 0,
+    // A Worker's stream has no send buffer the gateway can measure the way Node's socket has:
+    // slow-consumer disconnects are not tested here (docs/cloudflare.md, "Limits").
+    capabilities: { slowConsumer: false, metrics: true },
+    stop,
+  }
+}
+
+export const wranglerDevTarget: TargetFactory = {
+  name: 'wrangler-dev',
+  async unavailable() {
+    return existsSync(WRANGLER) ? undefined : `${WRANGLER} not installed (run make setup)`
+  },
+  start: () => startWranglerDev(),
+}
+
+/**
+ * The deployed Worker. Runs only with CLOUDFLARE_API_TOKEN: against CLOUDFLARE_GATEWAY_URL
+ * (with CLOUDFLARE_GATEWAY_KEY) when given, else it deploys a throwaway Worker named
+ * `sse-gateway-e2e` (CLOUDFLARE_ACCOUNT_ID needed) with a fresh key, and deletes it after.
+ */
+export const cloudflareTarget: TargetFactory = {
+  name: 'cloudflare',
+  async unavailable() {
+    if (!process.env.CLOUDFLARE_API_TOKEN) return 'CLOUDFLARE_API_TOKEN is not set'
+    if (process.env.CLOUDFLARE_GATEWAY_URL && !process.env.CLOUDFLARE_GATEWAY_KEY) {
+      return 'CLOUDFLARE_GATEWAY_URL is set without CLOUDFLARE_GATEWAY_KEY'
+    }
+    if (!process.env.CLOUDFLARE_GATEWAY_URL && !process.env.CLOUDFLARE_ACCOUNT_ID) {
+      return 'CLOUDFLARE_ACCOUNT_ID is not set (needed to deploy the e2e Worker)'
+    }
+    return undefined
+  },
+  async start() {
+    const given = process.env.CLOUDFLARE_GATEWAY_URL
+    if (given) {
+      const url = given.replace(/\/+$/, '')
+      await waitReady(`${url}/readyz`, 30_000)
+      return deployedTarget(url, process.env.CLOUDFLARE_GATEWAY_KEY ?? '', async () => {})
+    }
+    return deployThrowaway()
+  },
+}
+
+function deployedTarget(url: string, apiKey: string, stop: () => Promise<void>): Target {
+  return {
+    name: 'cloudflare',
+    url,
+    urls: [url],
+    apiKey,
+    capabilities: { slowConsumer: false, metrics: true },
+    stop,
+  }
+}
+
+async function deployThrowaway(): Promise<Target> {
+  const name = 'sse-gateway-e2e'
+  const apiKey = `e2e-${crypto.randomUUID()}`
+  const dir = mkdtempSync(join(tmpdir(), 'sse-gateway-deploy-'))
+  const secrets = join(dir, 'secrets.json')
+  writeFileSync(secrets, JSON.stringify({ API_KEYS: apiKey }), { mode: 0o600 })
+  const opts = { cwd: CF_PACKAGE, env: { ...process.env, ...WRANGLER_ENV }, timeout: 180_000 }
+  try {
+    await syncAdmin()
+    const args = [WRANGLER, 'deploy', '--name', name, '--secrets-file', secrets]
+    const { stdout } = await run(process.execPath, [...args, '--var', 'HEARTBEAT_MS:2000'], opts)
+    const url = /https:\/\/[^\s]+\.workers\.dev/.exec(stdout)?.[0]
+    if (!url) throw new Error(`wrangler deploy printed no workers.dev URL:\n${stdout}`)
+    await waitReady(`${url}/readyz`, 60_000)
+    return deployedTarget(url, apiKey, async () => {
+      await run(process.execPath, [WRANGLER, 'delete', '--name', name, '--force'], opts)
+    })
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
