@@ -28,6 +28,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/)
   })
 
+  it('forwards between cluster nodes over HTTP unless told otherwise', () => {
+    expect(loadConfig({}).clusterForward).toBe('http')
+    expect(loadConfig({ CLUSTER_FORWARD: 'REDIS' }).clusterForward).toBe('redis')
+    expect(() => loadConfig({ CLUSTER_FORWARD: 'carrier-pigeon' })).toThrow(
+      'CLUSTER_FORWARD="carrier-pigeon" is invalid: use http or redis',
+    )
+  })
+
   it('switches to cluster mode when REDIS_URL is set', () => {
     expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl).toBe(
       'redis://127.0.0.1:6379',

@@ -11,7 +11,7 @@ export interface Config {
   announceHost: string | undefined
   announceUrl: string | undefined
   nodeTtlMs: number
-  /** How cluster nodes carry events to each other: Redis pub/sub (default) or HTTP. */
+  /** How cluster nodes carry events to each other: HTTP to the announced address (default) or Redis pub/sub. */
   clusterForward: 'redis' | 'http'
   heartbeatMs: number
   maxTopicsPerConnection: number
@@ -94,7 +94,7 @@ export function loadConfig(env: Env): Config {
     announceHost: str(env, 'ANNOUNCE_HOST'),
     announceUrl: str(env, 'ANNOUNCE_URL'),
     nodeTtlMs: int(env, 'NODE_TTL_MS', 15_000, 1_000, 3_600_000),
-    clusterForward: oneOf(env, 'CLUSTER_FORWARD', ['redis', 'http'] as const),
+    clusterForward: oneOf(env, 'CLUSTER_FORWARD', ['http', 'redis'] as const),
     heartbeatMs,
     maxTopicsPerConnection: int(env, 'MAX_TOPICS_PER_CONNECTION', 64, 1, 1_024),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1_048_576, 1, 64 * 1_048_576),

@@ -35,7 +35,7 @@ export interface RedisNamespaceOptions {
   log: Logger
   /** This node's announced base URL (known once the server listens). */
   url: () => string
-  /** How events reach other nodes (`CLUSTER_FORWARD`); default redis. */
+  /** How events reach other nodes (`CLUSTER_FORWARD`); default http. */
   forward?: ForwardKind | undefined
 }
 
