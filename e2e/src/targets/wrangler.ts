@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
@@ -27,6 +27,23 @@ async function syncAdmin(): Promise<void> {
 }
 
 /**
+ * Bundles the Worker once (`wrangler deploy --dry-run`) into `dir`, beside a copy of its config
+ * and static assets. `wrangler dev` then runs that snapshot: an edit in the tree while a suite
+ * runs cannot reload the Worker (a reload ends every open stream).
+ */
+async function snapshot(dir: string): Promise<string> {
+  await run(process.execPath, [WRANGLER, 'deploy', '--dry-run', '--outdir', join(dir, 'dist')], {
+    cwd: CF_PACKAGE,
+    env: { ...process.env, ...WRANGLER_ENV },
+  })
+  const config = join(dir, 'wrangler.jsonc')
+  cpSync(join(CF_PACKAGE, 'wrangler.jsonc'), config)
+  mkdirSync(join(dir, 'static'), { recursive: true })
+  cpSync(join(CF_PACKAGE, 'static'), join(dir, 'static'), { recursive: true })
+  return config
+}
+
+/**
  * Starts the Worker under `wrangler dev` (workerd, the real Workers runtime) on 127.0.0.1, with
  * fresh Durable Object storage. The heartbeat is short (1 s) because workerd notices a client
  * that left only when it next writes to it: cleanup then takes one or two heartbeats.
@@ -34,20 +51,28 @@ async function syncAdmin(): Promise<void> {
 export async function startWranglerDev(
   vars: Record<string, string> = {},
 ): Promise<Target & { pid: number }> {
-  await syncAdmin()
+  const dir = mkdtempSync(join(tmpdir(), 'sse-gateway-wrangler-'))
+  let config: string
+  try {
+    await syncAdmin()
+    config = await snapshot(dir)
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true })
+    throw err
+  }
   const port = await freePort()
   const inspector = await freePort()
-  const state = mkdtempSync(join(tmpdir(), 'sse-gateway-wrangler-'))
   const apiKey = vars.API_KEYS?.split(',')[0] ?? 'e2e-key'
   const allVars = { API_KEYS: apiKey, HEARTBEAT_MS: '1000', LOG_LEVEL: 'warn', ...vars }
-  const args = [WRANGLER, 'dev', '--ip', '127.0.0.1', '--port', String(port)]
-  args.push('--inspector-port', String(inspector), '--persist-to', state, '--log-level', 'warn')
+  const args = [WRANGLER, 'dev', 'dist/worker.js', '-c', config, '--no-bundle']
+  args.push('--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector))
+  args.push('--persist-to', join(dir, 'state'), '--log-level', 'warn')
   for (const [k, v] of Object.entries(allVars)) args.push('--var', `${k}:${v}`)
-  const p = spawnLogged(process.execPath, args, WRANGLER_ENV, CF_PACKAGE)
+  const p = spawnLogged(process.execPath, args, WRANGLER_ENV, dir)
   const url = `http://127.0.0.1:${port}`
   const stop = async () => {
     await p.stop()
-    rmSync(state, { recursive: true, force: true })
+    rmSync(dir, { recursive: true, force: true })
   }
   try {
     await waitReady(`${url}/readyz`, 60_000, p.proc, p.output)

@@ -64,7 +64,7 @@ export class TopicHub extends DurableObject<Env> {
   }
 
   get #live(): boolean {
-    return this.#streams.subs.size > 0 || this.#members.size > 0 || this.#sockets.count > 0
+    return this.#streams.subs.size > 0 || this.#members.size > 0 || this.#sockets.has()
   }
 
   /**

@@ -59,13 +59,8 @@ export class TopicSockets {
     }
   }
 
-  get count(): number {
-    let n = 0
-    for (const _ of this.live()) n++
-    return n
-  }
-
-  has(id: string): boolean {
+  /** True when at least one socket (or the one tagged `id`) is open: stops at the first. */
+  has(id?: string): boolean {
     return !this.live(id).next().done
   }
 

@@ -27,6 +27,8 @@ export async function answerBeforeBody(
   ctx: ExecutionContext,
 ): Promise<Response> {
   if (req.body === null || req.bodyUsed || res.status === 101 || res.body === null) return res
+  // Only small JSON answers are held back this way, never a stream.
+  if (!res.headers.get('content-type')?.startsWith('application/json')) return res
   const bytes = new Uint8Array(await res.arrayBuffer())
   const { readable, writable } = new FixedLengthStream(bytes.byteLength)
   const writer = writable.getWriter()
