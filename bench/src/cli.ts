@@ -1,0 +1,110 @@
+const USAGE = `The benchmark tool (docs/benchmarks.md).
+  node bench/dist/cli.js run [--mode quick|full] [--targets node,nchan,...] [--scenarios fanout,...]
+      [--cpu-prof] [--set fanout.subscribers=100,1000 ...]
+  node bench/dist/cli.js compare [OLD_RUN_ID] [NEW_RUN_ID]
+  node bench/dist/cli.js summary [RUN_ID]
+  node bench/dist/cli.js profile FILE.cpuprofile [TOP]
+ Results go to benchmark-results/ at the repository root (or --out DIR).
+`
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { compareRuns } from './report/compare.ts'
+import { listRuns, writeSummary } from './report/files.ts'
+import { summarizeProfile } from './report/profile.ts'
+import { SCENARIOS, runBench } from './run.ts'
+import { baselineTarget } from './targets/baseline.ts'
+import { clusterTarget, nodeTarget } from './targets/gateway.ts'
+import { nchanTarget } from './targets/nchan.ts'
+import type { TargetKind } from './targets/types.ts'
+import { workerdTarget } from './targets/workerd.ts'
+
+const DIST = dirname(fileURLToPath(import.meta.url))
+const ROOT = resolve(DIST, '../..')
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`)
+  if (i >= 0) return args[i + 1]
+  return args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
+}
+
+function allTargets(): TargetKind[] {
+  return [
+    baselineTarget(DIST),
+    nchanTarget(1),
+    nodeTarget(ROOT),
+    clusterTarget(ROOT),
+    workerdTarget(ROOT),
+  ]
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [cmd = 'help', ...args] = argv
+  const out = resolve(flag(args, 'out') ?? resolve(ROOT, 'benchmark-results'))
+  const positional = args.filter(
+    (a, i) => !a.startsWith('--') && !args[i - 1]?.match(/^--[a-z-]+$/),
+  )
+  switch (cmd) {
+    case 'run': {
+      const mode = flag(args, 'mode') === 'full' ? 'full' : 'quick'
+      const names = flag(args, 'targets')?.split(',')
+      const known = allTargets()
+      const targets = names ? known.filter((t) => names.includes(t.name)) : known
+      if (names && targets.length !== names.length) {
+        throw new Error(
+          `unknown target in ${names.join(',')}: use ${known.map((t) => t.name).join(', ')}`,
+        )
+      }
+      const scenarios = flag(args, 'scenarios')?.split(',')
+      for (const s of scenarios ?? []) {
+        if (!SCENARIOS.some((x) => x.name === s)) {
+          throw new Error(`unknown scenario ${s}: use ${SCENARIOS.map((x) => x.name).join(', ')}`)
+        }
+      }
+      const sizes = args.flatMap((a, i) =>
+        a === '--set' && args[i + 1] ? [args[i + 1] as string] : [],
+      )
+      const summary = await runBench({
+        mode,
+        targets,
+        scenarios,
+        outDir: out,
+        distDir: DIST,
+        cpuProfile: args.includes('--cpu-prof'),
+        sizes,
+      })
+      const md = readFileSync(summary, 'utf8')
+      const side = md.slice(
+        md.indexOf('## Side by side'),
+        md.indexOf('\n## ', md.indexOf('## Side by side') + 5),
+      )
+      process.stdout.write(`\n${side}\nSummary: ${summary}\n`)
+      return
+    }
+    case 'compare':
+      process.stdout.write(compareRuns(out, positional[0], positional[1]))
+      return
+    case 'summary': {
+      const id = positional[0] ?? listRuns(out).at(-1)
+      if (!id) throw new Error(`no runs in ${out}`)
+      process.stdout.write(`${writeSummary(out, id)}\n`)
+      return
+    }
+    case 'profile': {
+      const file = positional[0]
+      if (!file) throw new Error('profile needs a .cpuprofile file')
+      process.stdout.write(summarizeProfile(file, Number(positional[1] ?? 25)))
+      return
+    }
+    default:
+      process.stdout.write(USAGE)
+  }
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${(err as Error).stack ?? err}\n`)
+    process.exit(1)
+  },
+)

@@ -1,0 +1,141 @@
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import type { Endpoint } from '../types.ts'
+import {
+  type RunningTarget,
+  type Spawned,
+  type StartOptions,
+  type TargetKind,
+  freePort,
+  spawnTo,
+  waitHttp,
+} from './types.ts'
+
+const API_KEY = 'bench-key'
+/** The cluster's nodes, as `make cluster` and the e2e cluster target place them. */
+const NODE_HOSTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4']
+
+function gatewayMain(root: string): string {
+  return resolve(root, 'packages/node/dist/main.js')
+}
+
+/** Starts one gateway process with the production defaults, but for the address and key. */
+async function startNode(
+  root: string,
+  opts: StartOptions,
+  logName: string,
+  host: string,
+  env: Record<string, string>,
+): Promise<{ p: Spawned; ep: Endpoint }> {
+  const port = await freePort(host)
+  const prof = opts.cpuProfile
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${join(opts.rawDir, 'profiles')}`,
+        `--cpu-prof-name=${logName}.cpuprofile`,
+      ]
+    : []
+  const p = spawnTo(opts.rawDir, logName, process.execPath, [...prof, gatewayMain(root)], {
+    HOST: host,
+    PORT: String(port),
+    API_KEYS: API_KEY,
+    ...env,
+  })
+  await waitHttp(`http://${host}:${port}/readyz`, 20_000, p.proc)
+  return { p, ep: { host, port } }
+}
+
+/** The Node gateway, one process, embedded mode (`make start`). */
+export function nodeTarget(root: string): TargetKind {
+  return {
+    name: 'node',
+    label: 'Node gateway (single node)',
+    async unavailable() {
+      return existsSync(gatewayMain(root)) ? undefined : 'packages/node/dist/main.js is not built'
+    },
+    async start(opts) {
+      const { p, ep } = await startNode(root, opts, 'node', '127.0.0.1', { NODE_ID: 'bench' })
+      return {
+        name: 'node',
+        label: this.label,
+        detail: `packages/node/dist/main.js on Node ${process.version}, embedded mode, default settings`,
+        kind: 'gateway',
+        apiKey: API_KEY,
+        publishAt: [ep],
+        subscribeAt: [ep],
+        pids: p.tree,
+        connectionsPerProcess: 19_000,
+        stop: () => p.stop(),
+      } satisfies RunningTarget
+    },
+  }
+}
+
+/** Three gateway nodes on 127.0.0.2-4 and one redis-server (`make cluster`). */
+export function clusterTarget(root: string): TargetKind {
+  return {
+    name: 'node-cluster',
+    label: 'Node gateway (3-node cluster + Redis)',
+    async unavailable() {
+      if (!existsSync(gatewayMain(root))) return 'packages/node/dist/main.js is not built'
+      if (!existsSync(resolve(root, 'packages/node/src/redis-namespace.ts'))) {
+        return 'cluster mode is not in this tree'
+      }
+      const r = spawnSync('redis-server', ['--version'], { stdio: 'ignore' })
+      return r.status === 0 ? undefined : 'redis-server is not installed'
+    },
+    async start(opts) {
+      const redisPort = await freePort()
+      const redis = spawnTo(
+        opts.rawDir,
+        'redis',
+        'redis-server',
+        ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        {},
+      )
+      const started: Spawned[] = [redis]
+      const eps: Endpoint[] = []
+      try {
+        await waitRedis(redisPort, redis)
+        for (const [i, host] of NODE_HOSTS.entries()) {
+          const { p, ep } = await startNode(root, opts, `cluster-${'abc'[i]}`, host, {
+            NODE_ID: `node-${'abc'[i]}`,
+            REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+          })
+          started.push(p)
+          eps.push(ep)
+        }
+      } catch (err) {
+        await Promise.all(started.map((p) => p.stop()))
+        throw err
+      }
+      return {
+        name: 'node-cluster',
+        label: this.label,
+        detail: `3 × packages/node/dist/main.js on ${NODE_HOSTS.join(', ')} + redis-server; publishes go to node-a`,
+        kind: 'gateway',
+        apiKey: API_KEY,
+        publishAt: [eps[0] as Endpoint],
+        subscribeAt: eps,
+        pids: () => started.flatMap((p) => p.tree()),
+        connectionsPerProcess: 19_000,
+        stop: async () => {
+          await Promise.all(started.slice(1).map((p) => p.stop()))
+          await redis.stop()
+        },
+      } satisfies RunningTarget
+    },
+  }
+}
+
+async function waitRedis(port: number, p: Spawned): Promise<void> {
+  const deadline = Date.now() + 10_000
+  while (Date.now() < deadline) {
+    if (p.proc.exitCode !== null) throw new Error('redis-server exited at start')
+    const r = spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' })
+    if (r.stdout?.trim() === 'PONG') return
+    await new Promise((res) => setTimeout(res, 100))
+  }
+  throw new Error(`redis-server did not answer on port ${port}`)
+}
