@@ -1,3 +1,4 @@
+import { Waitable } from './waitable.ts'
 import http from 'node:http'
 
 /** One event as a spec-following parser sees it, plus our `topic:` field. */
@@ -12,7 +13,11 @@ export interface ParsedEvent {
  * A raw SSE client over node:http (one socket each, no pooling) with a parser that follows the
  * HTML spec: fields, comments, multi-line data, CRLF/CR/LF line ends.
  */
-export class SseClient {
+export class SseClient extends Waitable {
+  protected override progress(): string {
+    return `; got ${this.events.length} events`
+  }
+
   readonly events: ParsedEvent[] = []
   readonly comments: string[] = []
   status = 0
@@ -22,9 +27,9 @@ export class SseClient {
   readonly #req: http.ClientRequest
   #buf = ''
   #cur: { id?: string; event?: string; topic?: string; data: string[] } = { data: [] }
-  #waiters = new Set<() => void>()
 
   private constructor(req: http.ClientRequest) {
+    super()
     this.#req = req
   }
 
@@ -55,7 +60,7 @@ export class SseClient {
         res.on('data', (chunk: string) => client.#feed(chunk))
         const end = () => {
           client.ended = true
-          client.#notify()
+          client.notify()
         }
         res.once('end', end)
         res.once('close', end)
@@ -102,7 +107,7 @@ export class SseClient {
       this.#buf = this.#buf.slice(m.index + m[0].length)
       this.#line(line)
     }
-    this.#notify()
+    this.notify()
   }
 
   #line(line: string): void {
@@ -130,35 +135,6 @@ export class SseClient {
     else if (field === 'id') this.#cur.id = value
     else if (field === 'event') this.#cur.event = value
     else if (field === 'topic') this.#cur.topic = value
-  }
-
-  #notify(): void {
-    for (const w of this.#waiters) w()
-  }
-
-  /** Resolves when `pred()` holds; rejects after `timeoutMs` naming what it waited for. */
-  until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    if (pred()) return Promise.resolve()
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!pred()) return
-        cleanup()
-        resolve()
-      }
-      const timer = setTimeout(() => {
-        cleanup()
-        reject(
-          new Error(
-            `timed out after ${timeoutMs} ms waiting for ${what}; got ${this.events.length} events`,
-          ),
-        )
-      }, timeoutMs)
-      const cleanup = () => {
-        clearTimeout(timer)
-        this.#waiters.delete(check)
-      }
-      this.#waiters.add(check)
-    })
   }
 
   /** Waits until at least `n` events have arrived and returns the first `n`. */

@@ -1,3 +1,4 @@
+import { Waitable } from './waitable.ts'
 import WebSocket from 'ws'
 
 export interface WsEvent {
@@ -8,24 +9,28 @@ export interface WsEvent {
 }
 
 /** A WebSocket subscriber that collects the gateway's JSON frames. */
-export class WsClient {
+export class WsClient extends Waitable {
+  protected override progress(): string {
+    return `; got ${this.events.length} events`
+  }
+
   readonly events: WsEvent[] = []
   readonly ws: WebSocket
   connectionId: string | undefined
   closed = false
   closeCode: number | undefined
-  #waiters = new Set<() => void>()
 
   private constructor(ws: WebSocket) {
+    super()
     this.ws = ws
     ws.on('message', (data) => {
       this.events.push(JSON.parse(data.toString()) as WsEvent)
-      this.#notify()
+      this.notify()
     })
     ws.on('close', (code) => {
       this.closed = true
       this.closeCode = code
-      this.#notify()
+      this.notify()
     })
   }
 
@@ -60,34 +65,6 @@ export class WsClient {
         clearTimeout(timer)
         reject(err)
       })
-    })
-  }
-
-  #notify(): void {
-    for (const w of this.#waiters) w()
-  }
-
-  until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    if (pred()) return Promise.resolve()
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!pred()) return
-        cleanup()
-        resolve()
-      }
-      const timer = setTimeout(() => {
-        cleanup()
-        reject(
-          new Error(
-            `timed out after ${timeoutMs} ms waiting for ${what}; got ${this.events.length} events`,
-          ),
-        )
-      }, timeoutMs)
-      const cleanup = () => {
-        clearTimeout(timer)
-        this.#waiters.delete(check)
-      }
-      this.#waiters.add(check)
     })
   }
 

@@ -46,6 +46,7 @@ export interface TopicInfo {
   nodes: string[]
 }
 
+/** Live figures of one node (counters since it started). */
 export interface NodeStats {
   node: string
   connections: number
@@ -58,17 +59,8 @@ export interface NodeStats {
   slowConsumerDisconnects: number
 }
 
-export interface Stats {
-  connections: number
-  connectionsTotal: number
-  topics: number
-  published: number
-  delivered: number
-  dropped: number
-  bytesSent: number
-  slowConsumerDisconnects: number
-  nodes: NodeStats[]
-}
+/** The deployment's totals, and each node's own figures. */
+export type Stats = Omit<NodeStats, 'node'> & { nodes: NodeStats[] }
 
 export interface NodeInfo {
   id: string
