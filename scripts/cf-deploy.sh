@@ -13,7 +13,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 make cf-deploy: not deploying: ${missing[*]} not set.
 
   1. Create an API token at https://dash.cloudflare.com/profile/api-tokens from the
-     "Edit Cloudflare Workers" template (Workers Scripts: Edit, Account Settings: Read).
+     "Edit Cloudflare Workers" template.
   2. Find your account id on the dashboard (Workers & Pages, right-hand column).
   3. export CLOUDFLARE_API_TOKEN=…  CLOUDFLARE_ACCOUNT_ID=…
      export API_KEYS=…   # optional: uploaded as a secret with this deploy
