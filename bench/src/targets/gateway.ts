@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import type { Endpoint } from '../types.ts'
 import {
   type RunningTarget,
@@ -16,8 +16,12 @@ const API_KEY = 'bench-key'
 /** The cluster's nodes, as `make cluster` and the e2e cluster target place them. */
 const NODE_HOSTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4']
 
+/**
+ * The gateway bundle: packages/node/dist/main.js, or BENCH_NODE_MAIN (another build of it, to
+ * measure a change against the code before it in one run: see docs/benchmarks.md).
+ */
 function gatewayMain(root: string): string {
-  return resolve(root, 'packages/node/dist/main.js')
+  return resolve(root, process.env.BENCH_NODE_MAIN ?? 'packages/node/dist/main.js')
 }
 
 /** Starts one gateway process with the production defaults, but for the address and key. */
@@ -59,7 +63,7 @@ export function nodeTarget(root: string): TargetKind {
       return {
         name: 'node',
         label: this.label,
-        detail: `packages/node/dist/main.js on Node ${process.version}, embedded mode, default settings`,
+        detail: `${relative(root, gatewayMain(root))} on Node ${process.version}, embedded mode, default settings`,
         kind: 'gateway',
         apiKey: API_KEY,
         publishAt: [ep],

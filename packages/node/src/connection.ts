@@ -26,6 +26,45 @@ export function newCounters(): Counters {
 const HEARTBEAT = Buffer.from(': heartbeat\n\n')
 
 /**
+ * Connections written to since the last flush. A socket is corked at its first event and
+ * uncorked once the event loop has run every I/O callback that was ready (setImmediate): events
+ * that queue up within one loop iteration (a burst of publishes, one publish to several topics
+ * of a connection) leave in one write call per socket instead of one each. Events that arrive
+ * one at a time still leave within the same iteration.
+ */
+const held: LocalConnection[] = []
+let flushScheduled = false
+
+function holdUntilFlush(conn: LocalConnection): void {
+  held.push(conn)
+  if (flushScheduled) return
+  flushScheduled = true
+  setImmediate(flushHeld)
+}
+
+function flushHeld(): void {
+  flushScheduled = false
+  // Indexing, not iterating a copy: the array is reused, so a flush allocates nothing.
+  for (let i = 0; i < held.length; i++) held[i]?.flush()
+  held.length = 0
+}
+
+/**
+ * `socket.write` wraps a plain Uint8Array in a new Buffer on every call; the same event goes
+ * to every subscriber, so the last wrapper is kept and reused.
+ */
+let lastBytes: Uint8Array | undefined
+let lastBuffer: Buffer | undefined
+function asBuffer(bytes: Uint8Array): Buffer {
+  if (Buffer.isBuffer(bytes)) return bytes
+  if (bytes !== lastBytes) {
+    lastBytes = bytes
+    lastBuffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+  return lastBuffer as Buffer
+}
+
+/**
  * One subscriber connection on this node: an SSE stream written straight to its socket, or a
  * WebSocket. It is the hub's sink for each of its topics. Writes never wait: past the
  * slow-consumer bound of unsent bytes the connection is closed and counted.
@@ -93,9 +132,15 @@ export class LocalConnection implements Sink {
       return false
     }
     let bytes: Uint8Array
-    if (this.#socket) {
+    const socket = this.#socket
+    if (socket) {
       bytes = this.#envelope ? ev.sseEnvelope : ev.sse
-      this.#socket.write(bytes)
+      if (!this.#corked) {
+        socket.cork()
+        this.#corked = true
+        holdUntilFlush(this)
+      }
+      socket.write(asBuffer(bytes))
     } else {
       bytes = ev.json
       this.#ws?.send(bytes, { binary: false })
@@ -108,6 +153,15 @@ export class LocalConnection implements Sink {
   }
 
   #awaitingPong = false
+  /** The socket is corked until the next flush (see `holdUntilFlush`). */
+  #corked = false
+
+  /** Sends what was written since the last flush: one write call for all of it. */
+  flush(): void {
+    if (!this.#corked) return
+    this.#corked = false
+    this.#socket?.uncork()
+  }
 
   /** A WebSocket answered our ping. */
   pong(): void {

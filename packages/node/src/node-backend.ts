@@ -31,6 +31,9 @@ export type NodeContext = Context<{ Bindings: NodeBindings }>
 export const UPGRADED = new Response(null, { status: 200, headers: { 'x-upgraded': '1' } })
 
 const HEARTBEAT = Buffer.from(': heartbeat\n\n')
+
+/** UTF-8 as a Buffer: what sockets take as it is (see EncodedEvent). */
+const toBuffer = (text: string): Uint8Array => Buffer.from(text, 'utf8')
 const CONNECTED = Buffer.from(formatComment('connected'))
 
 type BackendConfig = Pick<
@@ -81,7 +84,7 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     let subscribers = 0
     const ns = this.#ns
     const results = await Promise.all(
-      events.map((ev) => ns.get(ns.idFromName(ev.topic)).publish(new EncodedEvent(ev))),
+      events.map((ev) => ns.get(ns.idFromName(ev.topic)).publish(new EncodedEvent(ev, toBuffer))),
     )
     for (const n of results) subscribers += n
     this.counters.delivered += subscribers
