@@ -1,7 +1,9 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
+import { readSettings, registryFor } from '../src/env.ts'
 import type { ConnRecord } from '../src/records.ts'
+import { RegistryClient } from '../src/registry-client.ts'
 
 const registry = (name: string) => env.REGISTRY.get(env.REGISTRY.idFromName(name))
 
@@ -77,5 +79,33 @@ describe('Registry', () => {
     expect(await runDurableObjectAlarm(r)).toBe(true)
     expect(await r.lookup('lost')).toBeNull()
     expect(await r.lookup('recent')).not.toBeNull()
+  })
+})
+
+describe('RegistryClient over several shards', () => {
+  it('merges the shards: every connection once, in id order, and topic counts summed', async () => {
+    const settings = { ...readSettings(env), registryShards: 3 }
+    for (let i = 0; i < 40; i++) {
+      const id = `s${String(i).padStart(3, '0')}`
+      await registryFor(env, 3, id).add(
+        rec(id, i % 4 === 0 ? ['sharded-a', 'sharded-b'] : ['sharded-b']),
+      )
+    }
+    const client = new RegistryClient(env, settings)
+    const seen: string[] = []
+    let after: string | undefined
+    for (let guard = 0; guard < 20; guard++) {
+      const page = await client.listConnections({ after, limit: 7, topic: 'sharded-b' })
+      seen.push(...page.items.map((c) => c.id))
+      after = page.items.at(-1)?.id
+      if (!page.more) break
+    }
+    expect(seen).toHaveLength(40)
+    expect([...seen].sort()).toEqual(seen)
+    const topics = await client.listTopics({ after: 'sharded', limit: 500 })
+    expect(topics.items.map((t) => [t.topic, t.subscribers])).toEqual([
+      ['sharded-a', 10],
+      ['sharded-b', 40],
+    ])
   })
 })
