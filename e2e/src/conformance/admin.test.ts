@@ -125,6 +125,33 @@ forEachTarget((target) => {
     for (const s of [...subs, ...churn]) s.close()
   })
 
+  it('filters the topic listing by name prefix, across pages', async () => {
+    const base = uniqueTopic('pfx')
+    const mine = [`${base}/a`, `${base}/b`, `${base}/c`]
+    const subs = await Promise.all(
+      [...mine, `${base}-other`].map((t) =>
+        SseClient.open(`${target().url}/sse?topic=${encodeURIComponent(t)}`),
+      ),
+    )
+    const path = `/topics?prefix=${encodeURIComponent(`${base}/`)}`
+    await eventually(
+      async () => (await listAll<TopicItem>(target().url, key(), path, 500)).items.length === 3,
+      10_000,
+      'three topics under the prefix',
+    )
+    const { items, pages } = await listAll<TopicItem>(target().url, key(), path, 1)
+    expect(items.map((i) => i.topic)).toEqual(mine)
+    expect(pages).toBe(3)
+    const bad = await admin<{ error: { message: string } }>(
+      target().url,
+      key(),
+      '/topics?prefix=a%20b',
+    )
+    expect(bad.status).toBe(400)
+    expect(bad.body.error.message).toMatch(/prefix "a b"/)
+    for (const s of subs) s.close()
+  })
+
   it('tails a topic: published events and drops, without counting as a subscriber', async () => {
     const t = uniqueTopic('tail')
     const tail = await SseClient.open(

@@ -10,6 +10,7 @@ import {
   type Stats,
   type SubscribeRequest,
   type TopicInfo,
+  type TopicQuery,
   corsHeaders,
   formatComment,
 } from '@sse-gateway/core'
@@ -153,7 +154,7 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
     })
   }
 
-  listTopics(q: { after: string | undefined; limit: number }): Promise<Page<TopicInfo>> {
+  listTopics(q: TopicQuery): Promise<Page<TopicInfo>> {
     return this.#registry.listTopics(q)
   }
 

@@ -1,4 +1,4 @@
-import type { ConnectionInfo, Page, TopicInfo } from '@sse-gateway/core'
+import type { ConnectionInfo, Page, TopicInfo, TopicQuery } from '@sse-gateway/core'
 import { type Env, type Settings, allRegistries, hubFor } from './env.ts'
 import {
   COUNT_NAMES,
@@ -27,7 +27,7 @@ export class RegistryClient {
     return allRegistries(this.#env, this.#settings.registryShards)
   }
 
-  async listTopics(q: { after: string | undefined; limit: number }): Promise<Page<TopicInfo>> {
+  async listTopics(q: TopicQuery): Promise<Page<TopicInfo>> {
     const pages = await Promise.all(this.#shards().map((r) => r.listTopics(q)))
     const counts = new Map<string, number>()
     for (const p of pages) {

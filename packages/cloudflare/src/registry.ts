@@ -126,12 +126,18 @@ export class Registry extends DurableObject<Env> {
   listTopics(q: {
     after: string | undefined
     limit: number
+    prefix?: string | undefined
   }): Page<{ topic: string; subscribers: number }> {
+    // Topic characters all sort below '{': names starting with P lie in [P, P + '{').
+    const low = q.prefix ?? ''
+    const high = q.prefix === undefined ? '\u{10FFFF}' : `${q.prefix}{`
     const rows = this.#sql
       .exec(
-        `SELECT topic, COUNT(*) AS n FROM conn_topics WHERE topic > ?
+        `SELECT topic, COUNT(*) AS n FROM conn_topics WHERE topic > ? AND topic >= ? AND topic < ?
          GROUP BY topic ORDER BY topic LIMIT ?`,
         q.after ?? '',
+        low,
+        high,
         q.limit + 1,
       )
       .toArray()

@@ -24,7 +24,12 @@ export function createAdminApi<C extends Context>(deps: {
   api.get('/topics', async (c) => {
     const limit = parseLimit(c.req.query('limit'))
     const after = decodeCursor(c.req.query('cursor'))
-    const page = await backend.listTopics({ after, limit })
+    const rawPrefix = c.req.query('prefix')
+    const prefix = rawPrefix === undefined || rawPrefix === '' ? undefined : rawPrefix
+    if (prefix !== undefined && !/^[A-Za-z0-9\-_.:@/]{1,128}$/.test(prefix)) {
+      throw new GatewayError('bad_request', `invalid prefix ${quote(prefix)}: use topic characters`)
+    }
+    const page = await backend.listTopics({ after, limit, prefix })
     return c.json(toPageBody(page, (t) => t.topic))
   })
 

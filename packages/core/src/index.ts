@@ -32,9 +32,10 @@ export type {
   Stats,
   SubscribeRequest,
   TopicInfo,
+  TopicQuery,
   Transport,
 } from './ports.ts'
-export { silentLogger } from './ports.ts'
+export { matchesPrefix, silentLogger } from './ports.ts'
 export type { SseEvent } from './sse.ts'
 export { SSE_HEADERS, formatComment, formatEvent } from './sse.ts'
 export {

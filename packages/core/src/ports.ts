@@ -39,6 +39,19 @@ export interface ConnectionInfo {
   bytesSent: number
 }
 
+/** A page request of the topic listing. */
+export interface TopicQuery {
+  after: string | undefined
+  limit: number
+  /** Only topics whose name starts with this. */
+  prefix?: string | undefined
+}
+
+/** Whether `topic` falls in a listing filtered by `prefix`. */
+export function matchesPrefix(topic: string, prefix: string | undefined): boolean {
+  return prefix === undefined || topic.startsWith(prefix)
+}
+
 /** One live topic, as the admin API lists it. */
 export interface TopicInfo {
   topic: string
@@ -99,7 +112,8 @@ export interface GatewayBackend<C extends Context = Context> {
   subscribe(c: C, req: SubscribeRequest): Promise<Response>
   /** Opens an admin tail of one topic: SSE, not a subscriber. */
   tail(c: C, topic: string): Promise<Response>
-  listTopics(q: { after: string | undefined; limit: number }): Promise<Page<TopicInfo>>
+  /** Live topics in name order after `after`; only names starting with `prefix` when given. */
+  listTopics(q: TopicQuery): Promise<Page<TopicInfo>>
   listConnections(q: {
     after: string | undefined
     limit: number

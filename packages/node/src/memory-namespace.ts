@@ -8,6 +8,8 @@ import {
   type Stats,
   type TailSink,
   type TopicInfo,
+  type TopicQuery,
+  matchesPrefix,
 } from '@sse-gateway/core'
 import type { Counters, LocalConnection } from './connection.ts'
 import { LocalRegistry } from './local-registry.ts'
@@ -62,8 +64,8 @@ export class MemoryNamespace implements TopicNamespace {
     this.hub.removeTail(topic, tail)
   }
 
-  async listTopics(q: { after: string | undefined; limit: number }): Promise<Page<TopicInfo>> {
-    const names = [...this.hub.topics()].sort()
+  async listTopics(q: TopicQuery): Promise<Page<TopicInfo>> {
+    const names = [...this.hub.topics()].filter((t) => matchesPrefix(t, q.prefix)).sort()
     return pageOfSorted(
       names,
       (topic) => {

@@ -1,4 +1,5 @@
 import type {
+  TopicQuery,
   ConnectionInfo,
   EncodedEvent,
   LocalHub,
@@ -44,7 +45,7 @@ export interface TopicNamespace {
   detach(conn: LocalConnection): void
   attachTail(topic: string, tail: TailSink): void
   detachTail(topic: string, tail: TailSink): void
-  listTopics(q: { after: string | undefined; limit: number }): Promise<Page<TopicInfo>>
+  listTopics(q: TopicQuery): Promise<Page<TopicInfo>>
   listConnections(q: {
     after: string | undefined
     limit: number

@@ -10,6 +10,7 @@ import {
   type Logger,
   SSE_HEADERS,
   type SubscribeRequest,
+  type TopicQuery,
   type TailSink,
   corsHeaders,
   formatComment,
@@ -236,7 +237,7 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     return RESPONSE_ALREADY_SENT
   }
 
-  listTopics(q: { after: string | undefined; limit: number }) {
+  listTopics(q: TopicQuery) {
     return this.#ns.listTopics(q)
   }
 

@@ -135,7 +135,11 @@ export class RedisDirectory {
     return (JSON.parse(json) as { node: string }).node
   }
 
-  async pageTopics(after: string | undefined, limit: number): Promise<Page<TopicInfo>> {
+  async pageTopics(
+    after: string | undefined,
+    limit: number,
+    prefix: string | undefined,
+  ): Promise<Page<TopicInfo>> {
     const k = this.#k
     const raw = await this.#redis.ssePageTopics(
       k.topics,
@@ -143,6 +147,7 @@ export class RedisDirectory {
       k.prefix,
       after ?? '',
       `${limit}`,
+      prefix ?? '',
     )
     const page = decodePage<[string, number, string[]]>(raw)
     return {

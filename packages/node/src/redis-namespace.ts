@@ -10,6 +10,7 @@ import {
   type Stats,
   type TailSink,
   type TopicInfo,
+  type TopicQuery,
   createKeyCheck,
 } from '@sse-gateway/core'
 import type { Hono } from 'hono'
@@ -175,9 +176,9 @@ export class RedisNamespace implements TopicNamespace {
     }
   }
 
-  async listTopics(q: { after: string | undefined; limit: number }): Promise<Page<TopicInfo>> {
+  async listTopics(q: TopicQuery): Promise<Page<TopicInfo>> {
     if (!this.#online) throw unavailable()
-    return this.#dir.pageTopics(q.after, q.limit)
+    return this.#dir.pageTopics(q.after, q.limit, q.prefix)
   }
 
   async listConnections(q: {

@@ -137,17 +137,24 @@ return out
 `
 
 /**
- * KEYS topics, nodes · ARGV prefix, after, limit.
- * One page of topics held by a live node, in name order, after the cursor's name: JSON
+ * KEYS topics, nodes · ARGV key prefix, after, limit, name prefix.
+ * One page of topics held by a live node, in name order, after the cursor's name (and starting
+ * with the name prefix, when one is given: topic characters all sort below '{'): JSON
  * [more, [[topic, subscribers, [node…]], …]]. Topics whose nodes all died are skipped, and
  * the scan goes on until the page is full, so a page is short only at the end.
  */
 const PAGE_TOPICS = `${PRELUDE}
 local limit = tonumber(ARGV[3])
+local np = ARGV[4]
 local min = ARGV[2] == '' and '-' or '(' .. ARGV[2]
+local max = '+'
+if np ~= '' then
+  max = '(' .. np .. '{'
+  if ARGV[2] < np then min = '[' .. np end
+end
 local items, more = {}, false
 while true do
-  local batch = redis.call('ZRANGEBYLEX', KEYS[1], min, '+', 'LIMIT', 0, limit + 1)
+  local batch = redis.call('ZRANGEBYLEX', KEYS[1], min, max, 'LIMIT', 0, limit + 1)
   for _, name in ipairs(batch) do
     local h = redis.call('HGETALL', ARGV[1] .. 'topic:' .. name)
     local subs, nodes = 0, {}
@@ -200,7 +207,9 @@ declare module 'ioredis' {
     sseRemoveNode(...args: string[]): Result<number, Context>
     sseDeadNodes(key: string): Result<string[], Context>
     sseLiveNodes(...args: [string, string, string]): Result<string[], Context>
-    ssePageTopics(...args: [string, string, string, string, string]): Result<string, Context>
+    ssePageTopics(
+      ...args: [string, string, string, string, string, string]
+    ): Result<string, Context>
     ssePageConns(...args: [string, string, string, string, string, string]): Result<string, Context>
   }
 }
