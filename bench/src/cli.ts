@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { compareRuns } from './report/compare.ts'
 import { listRuns, writeSummary } from './report/files.ts'
 import { summarizeProfile } from './report/profile.ts'
-import { SCENARIOS, runBench } from './run.ts'
+import { SCENARIOS, runBench, stopOnSignals } from './run.ts'
 import { baselineTarget } from './targets/baseline.ts'
 import { clusterTarget, nodeTarget } from './targets/gateway.ts'
 import { nchanTarget } from './targets/nchan.ts'
@@ -28,6 +28,7 @@ function flag(args: string[], name: string): string | undefined {
   return args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
 }
 
+/** The targets of a default run, in order; `nchan-2w` (two nginx workers) only when named. */
 function allTargets(): TargetKind[] {
   return [
     baselineTarget(DIST),
@@ -36,6 +37,16 @@ function allTargets(): TargetKind[] {
     clusterTarget(ROOT),
     workerdTarget(ROOT),
   ]
+}
+
+/** Targets by name, in the order given. */
+function namedTargets(names: string[]): TargetKind[] {
+  const known = [...allTargets(), nchanTarget(2)]
+  return names.map((n) => {
+    const t = known.find((k) => k.name === n)
+    if (!t) throw new Error(`unknown target ${n}: use ${known.map((k) => k.name).join(', ')}`)
+    return t
+  })
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -48,19 +59,14 @@ async function main(argv: string[]): Promise<void> {
     case 'run': {
       const mode = flag(args, 'mode') === 'full' ? 'full' : 'quick'
       const names = flag(args, 'targets')?.split(',')
-      const known = allTargets()
-      const targets = names ? known.filter((t) => names.includes(t.name)) : known
-      if (names && targets.length !== names.length) {
-        throw new Error(
-          `unknown target in ${names.join(',')}: use ${known.map((t) => t.name).join(', ')}`,
-        )
-      }
+      const targets = names ? namedTargets(names) : allTargets()
       const scenarios = flag(args, 'scenarios')?.split(',')
       for (const s of scenarios ?? []) {
         if (!SCENARIOS.some((x) => x.name === s)) {
           throw new Error(`unknown scenario ${s}: use ${SCENARIOS.map((x) => x.name).join(', ')}`)
         }
       }
+      stopOnSignals()
       const sizes = args.flatMap((a, i) =>
         a === '--set' && args[i + 1] ? [args[i + 1] as string] : [],
       )

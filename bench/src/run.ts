@@ -11,8 +11,8 @@ import { failed, fanout } from './scenarios/fanout.ts'
 import { latency } from './scenarios/latency.ts'
 import { manyTopics } from './scenarios/many-topics.ts'
 import { publish } from './scenarios/publish.ts'
-import { SIZES, withOverrides } from './scenarios/sizes.ts'
-import type { TargetKind } from './targets/types.ts'
+import { SIZES, type Sizes, withOverrides } from './scenarios/sizes.ts'
+import type { RunningTarget, TargetKind } from './targets/types.ts'
 import type { CaseResult, MachineInfo, TargetDescription } from './types.ts'
 
 /** Order matters: connections first, on a fresh process, so its memory figure starts clean. */
@@ -89,31 +89,17 @@ export async function runBench(opts: RunOptions): Promise<string> {
         described.push({ name: kind.name, label: kind.label, detail: `not run: ${why}` })
         continue
       }
-      say('starting')
-      let target: Awaited<ReturnType<TargetKind['start']>>
-      try {
-        target = await kind.start({ rawDir, cpuProfile: opts.cpuProfile })
-      } catch (err) {
-        say(`could not start: ${(err as Error).message}`)
-        described.push({
-          name: kind.name,
-          label: kind.label,
-          detail: `could not start: ${(err as Error).message.split('\n')[0]}`,
+      const own = kind.sizeLimits ? withOverrides(sizes, kind.sizeLimits) : sizes
+      for (const session of sessions(scenarios, own)) {
+        const ran = await runSession(kind, session.scenarios, session.sizes, {
+          rawDir,
+          cpuProfile: opts.cpuProfile,
+          pool,
+          say,
         })
-        for (const s of scenarios) results.push(failed(s.name, 'all cases', kind.name, err))
-        continue
-      }
-      described.push({ name: target.name, label: target.label, detail: target.detail })
-      const own = target.sizeLimits ? withOverrides(sizes, target.sizeLimits) : sizes
-      const ctx: BenchContext = { target, pool, sizes: own, progress: say }
-      try {
-        for (const s of scenarios) {
-          results.push(...(await s.run(ctx)))
-          loadEnd.set(s.name, loadAverage())
-        }
-      } finally {
-        say('stopping')
-        await target.stop()
+        results.push(...ran.results)
+        for (const s of session.scenarios) loadEnd.set(s.name, loadAverage())
+        if (!described.some((d) => d.name === kind.name)) described.push(ran.described)
       }
       save()
     }
@@ -123,4 +109,75 @@ export async function runBench(opts: RunOptions): Promise<string> {
   const summary = save()
   progress('run')(`done in ${Math.round((Date.now() - t0) / 1000)} s: ${summary}`)
   return summary
+}
+
+/**
+ * How a target's scenarios are split over fresh processes: each connection count on its own
+ * process (memory grown by one case would hide in the next one's baseline), then the rest.
+ */
+function sessions(
+  scenarios: Scenario[],
+  sizes: Sizes,
+): Array<{ scenarios: Scenario[]; sizes: Sizes }> {
+  const out: Array<{ scenarios: Scenario[]; sizes: Sizes }> = []
+  if (scenarios.includes(connections)) {
+    for (const n of sizes.connections.counts) {
+      out.push({ scenarios: [connections], sizes: { ...sizes, connections: { counts: [n] } } })
+    }
+  }
+  const rest = scenarios.filter((s) => s !== connections)
+  if (rest.length > 0) out.push({ scenarios: rest, sizes })
+  return out
+}
+
+/** Targets running now: stopped on Ctrl-C / SIGTERM, so none outlives the run. */
+const live = new Set<RunningTarget>()
+let interrupted = false
+
+/** Stops whatever runs now and exits (130 after Ctrl-C, 143 after SIGTERM). */
+export function stopOnSignals(): void {
+  const stop = (code: number) => {
+    if (interrupted) return
+    interrupted = true
+    process.stderr.write('\n[bench] interrupted: stopping the targets\n')
+    Promise.allSettled([...live].map((t) => t.stop())).then(() => process.exit(code))
+  }
+  process.once('SIGINT', () => stop(130))
+  process.once('SIGTERM', () => stop(143))
+}
+
+/** Starts the target, runs the scenarios against it, stops it. */
+async function runSession(
+  kind: TargetKind,
+  scenarios: Scenario[],
+  sizes: Sizes,
+  o: { rawDir: string; cpuProfile: boolean; pool: LoadPool; say: (msg: string) => void },
+): Promise<{ results: CaseResult[]; described: TargetDescription }> {
+  o.say('starting')
+  let target: RunningTarget
+  try {
+    target = await kind.start({ rawDir: o.rawDir, cpuProfile: o.cpuProfile })
+  } catch (err) {
+    const message = (err as Error).message
+    o.say(`could not start: ${message}`)
+    return {
+      results: scenarios.map((s) => failed(s.name, 'all cases', kind.name, err)),
+      described: {
+        name: kind.name,
+        label: kind.label,
+        detail: `could not start: ${message.split('\n')[0]}`,
+      },
+    }
+  }
+  const results: CaseResult[] = []
+  const ctx: BenchContext = { target, pool: o.pool, sizes, progress: o.say }
+  live.add(target)
+  try {
+    for (const s of scenarios) results.push(...(await s.run(ctx)))
+  } finally {
+    o.say('stopping')
+    await target.stop()
+    live.delete(target)
+  }
+  return { results, described: { name: target.name, label: target.label, detail: target.detail } }
 }

@@ -12,8 +12,8 @@ export interface OpenSpec {
   topics: TopicRange
   /** Subscriptions per topic. */
   copies: number
-  /** Source address to bind (several workers use several, past ~28,000 connections). */
-  localAddress?: string | undefined
+  /** Source addresses to bind, in turn (each has ~28,000 ephemeral ports). */
+  localAddresses?: string[] | undefined
   /** Connects in flight at once (the server's listen backlog is finite). */
   concurrency: number
   timeoutMs: number
@@ -79,7 +79,8 @@ export class SubscriberSet {
             spec.topics.from + Math.floor(i / spec.copies),
           )
           inFlight++
-          this.#connect(spec.kind, ep, topic, spec.localAddress, deadline)
+          const from = spec.localAddresses?.[i % spec.localAddresses.length]
+          this.#connect(spec.kind, ep, topic, from, deadline)
             .then(
               () => opened++,
               (err: Error) => {

@@ -60,6 +60,7 @@ export function renderSummary(files: ScenarioFile[], chartFile: string): string 
     'The key figure of each case; for each gateway target, its ratio to the plain `node:http` baseline and to Nchan (value ÷ reference: above 1 is better for rates, below 1 is better for times and memory).',
     '',
   ]
+  const ranAnything = (t: string) => results.some((r) => r.target === t)
   const gateways = targets.filter((t) => !REFERENCES.includes(t.name))
   const refs = targets.filter((t) => REFERENCES.includes(t.name))
   lines.push(
@@ -72,7 +73,7 @@ export function renderSummary(files: ScenarioFile[], chartFile: string): string 
     /** An unmeasured cell says why (the first note, short), e.g. "no answer within 2 s". */
     const why = (t: string) => {
       const r = c.byTarget.get(t)
-      if (!r) return 'not run'
+      if (!r) return ranAnything(t) ? '·' : 'not run'
       const note = (r.notes[0] ?? '').replace(/^not measured: /, '')
       return note ? `— (${note.length > 48 ? `${note.slice(0, 47)}…` : note})` : '—'
     }
@@ -89,7 +90,11 @@ export function renderSummary(files: ScenarioFile[], chartFile: string): string 
       `| ${c.scenario}: ${c.label} | ${info?.label ?? key} (${info?.better ?? ''} is better) | ${cells.join(' | ')} |`,
     )
   }
-  lines.push('', 'Gateway cells: value (÷ baseline / ÷ Nchan).', '')
+  lines.push(
+    '',
+    'Gateway cells: value (÷ baseline / ÷ Nchan). `·`: the target ran this scenario at other sizes (its own row).',
+    '',
+  )
   for (const scenario of SCENARIO_ORDER) {
     const rs = results.filter((r) => r.scenario === scenario)
     if (rs.length === 0) continue

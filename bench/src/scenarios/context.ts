@@ -21,9 +21,12 @@ export type Scenario = {
   run(ctx: BenchContext): Promise<CaseResult[]>
 }
 
-/** Source address of load worker `k`: one each, so no address runs out of ephemeral ports. */
-export function sourceAddress(k: number): string {
-  return `127.0.1.${k + 1}`
+/**
+ * Source addresses of load worker `k`: eight each, used in turn, so that no address runs out of
+ * ephemeral ports (~28,000 each, counting the ones still in TIME_WAIT from the last case).
+ */
+export function sourceAddresses(k: number): string[] {
+  return Array.from({ length: 8 }, (_, i) => `127.1.${k}.${i + 1}`)
 }
 
 /**
@@ -57,7 +60,7 @@ export async function openSubscribers(
       kind: ctx.target.kind,
       endpoints,
       ...slice,
-      localAddress: sourceAddress(w.index),
+      localAddresses: sourceAddresses(w.index),
       concurrency: 200,
       timeoutMs: 120_000,
     })
@@ -95,7 +98,7 @@ export async function publishAll(
         kind: ctx.target.kind,
         apiKey: ctx.target.apiKey,
         idPrefix: `w${k}-${Date.now().toString(36)}-`,
-        localAddress: sourceAddress(w.index),
+        localAddress: sourceAddresses(w.index)[0],
         conns: Math.max(1, share(spec.conns, ws.length, k)),
         offset: share(spec.count ?? spec.topics.to - spec.topics.from, ws.length, k, true),
         ...(spec.count !== undefined ? { count: share(spec.count, ws.length, k) } : {}),

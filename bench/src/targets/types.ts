@@ -21,11 +21,6 @@ export interface RunningTarget {
   pids(): number[]
   /** Connections one process of this target can hold (its open-file limit, less a margin). */
   connectionsPerProcess: number
-  /**
-   * Smaller sizes for a target that cannot take the mode's (`path=value`, as `--set`): its
-   * cases then carry their own labels, and the report says so.
-   */
-  sizeLimits?: string[]
   stop(): Promise<void>
 }
 
@@ -42,6 +37,11 @@ export interface TargetKind {
   label: string
   /** Why it cannot run on this machine, or undefined. */
   unavailable(): Promise<string | undefined>
+  /**
+   * Smaller sizes for a target that cannot take the mode's (`path=value`, as `--set`): its
+   * cases then carry their own labels, and the report says so.
+   */
+  sizeLimits?: string[]
   start(opts: StartOptions): Promise<RunningTarget>
 }
 

@@ -59,6 +59,17 @@ export function workerdTarget(root: string): TargetKind {
   return {
     name: 'workerd',
     label: 'Worker under wrangler dev (local workerd)',
+    // Under wrangler dev every stream passes a proxy Worker and a Durable Object on one
+    // thread: ~100 connects/s here, so the quick sizes would not fit in minutes.
+    sizeLimits: [
+      'fanout.subscribers=100',
+      'fanout.deliveriesPerBurst=10000',
+      'fanout.rounds=1',
+      'latency.subscribers=100',
+      'manyTopics.topics=100',
+      'manyTopics.publishes=1000',
+      'connections.counts=1000',
+    ],
     async unavailable() {
       if (!existsSync(resolve(pkg, 'wrangler.jsonc')))
         return 'packages/cloudflare is not in this tree'
@@ -124,17 +135,6 @@ export function workerdTarget(root: string): TargetKind {
         subscribeAt: [{ host: '127.0.0.1', port }],
         pids: p.tree,
         connectionsPerProcess: 19_000,
-        // Under wrangler dev every stream passes a proxy Worker and a Durable Object on one
-        // thread: ~100 connects/s here, so the quick sizes would not fit in minutes.
-        sizeLimits: [
-          'fanout.subscribers=100',
-          'fanout.deliveriesPerBurst=10000',
-          'fanout.rounds=1',
-          'latency.subscribers=100',
-          'manyTopics.topics=100',
-          'manyTopics.publishes=1000',
-          'connections.counts=1000',
-        ],
         stop,
       }
     },
