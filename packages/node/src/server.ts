@@ -149,7 +149,9 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
     },
   })
 
-  const server = createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false }) as Server
+  // overrideGlobalObjects (the default) swaps in @hono/node-server's light Request/Response:
+  // without it every answer is an undici Response read back as a stream, about 3× slower.
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server
   // Sockets with no request in flight (spare browser sockets, idle keep-alive): the drain closes
   // them at once, instead of waiting SHUTDOWN_TIMEOUT_MS for a request that never comes.
   const sockets = new Set<Socket>()
