@@ -162,6 +162,17 @@ forEachTarget((target) => {
         413,
         /MAX_BODY_BYTES/,
       ],
+      [
+        'body not UTF-8',
+        () =>
+          fetch(`${url}/publish`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${key}`, 'x-sse-topic': t, 'x-sse-id': 'bin' },
+            body: new Uint8Array([0x68, 0x69, 0xff, 0xfe]),
+          }),
+        400,
+        /UTF-8/,
+      ],
       ['unknown route', () => fetch(`${url}/nope`), 404, /no route/],
       ['wrong method', () => fetch(`${url}/publish`), 405, /not allowed/],
       ['admin without key', () => fetch(`${url}/admin/api/topics`), 401, /API key/],

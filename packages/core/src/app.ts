@@ -18,6 +18,11 @@ export interface GatewayDeps<C extends Context> {
   /** Prometheus text for `GET /metrics`; without it the route answers 404. */
   metrics?: () => Promise<string>
   newConnectionId?: () => string
+  /**
+   * Reads a publish body as UTF-8 text, 413 past `max` bytes. Default: the Web `Request` body;
+   * a runtime may read its native request instead when that is cheaper (Node).
+   */
+  readBody?: (c: C, max: number) => Promise<string>
   /** Registers runtime routes and middleware (static admin UI, …) ahead of the contract's. */
   beforeRoutes?: (app: Hono) => void
 }
@@ -50,6 +55,7 @@ export function corsHeaders(
 export function createGatewayApp<C extends Context>(deps: GatewayDeps<C>): Hono {
   const { backend, config, log = silentLogger, observer, metrics } = deps
   const newId = deps.newConnectionId ?? createIdGenerator()
+  const readBody = deps.readBody ?? ((c: C, max: number) => readBodyText(c.req.raw, max))
   const checkKey = createKeyCheck(config.apiKeys)
   const app = new Hono()
 
@@ -165,7 +171,7 @@ export function createGatewayApp<C extends Context>(deps: GatewayDeps<C>): Hono 
       return c.json({ id, delivered: [], dropped: topics }, 202, cors)
     }
     // Only now does the size matter: a dropped message is dropped whatever its size.
-    const data = await readBodyText(c.req.raw, config.maxBodyBytes)
+    const data = await readBody(c as C, config.maxBodyBytes)
     const events: GatewayEvent[] = live.map((topic) => ({ topic, id, event, data }))
     const outcome = await backend.publish(events)
     const dropped = topics.filter((t) => !live.includes(t))

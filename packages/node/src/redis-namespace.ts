@@ -228,7 +228,10 @@ export class RedisNamespace implements TopicNamespace {
     if (!this.#online)
       return { ready: false, reason: `Redis is unreachable (${this.redis.status})` }
     if (!this.#ticker.registered) return { ready: false, reason: 'registering in Redis' }
-    if (!this.forwarder.receiving) return { ready: false, reason: 'not subscribed to its channel' }
+    if (!this.forwarder.receiving) {
+      // Its own connection to Redis (pub/sub) is down: usually the first sign of an outage.
+      return { ready: false, reason: 'Redis is unreachable (not subscribed to its channel)' }
+    }
     return { ready: true }
   }
 

@@ -4,10 +4,17 @@ import { hostname } from 'node:os'
 import type { Socket } from 'node:net'
 import { createAdaptorServer } from '@hono/node-server'
 import { serveStatic } from '@hono/node-server/serve-static'
-import { type Config, type Logger, createGatewayApp, errorResponse } from '@sse-gateway/core'
+import {
+  type Config,
+  type Logger,
+  createGatewayApp,
+  errorResponse,
+  readBodyText,
+} from '@sse-gateway/core'
 import type { Hono } from 'hono'
 import { WebSocketServer } from 'ws'
 import { newCounters } from './connection.ts'
+import { readIncomingText } from './body.ts'
 import { MemoryNamespace } from './memory-namespace.ts'
 import { createMetrics } from './metrics.ts'
 import type { TopicNamespace } from './namespace.ts'
@@ -115,6 +122,10 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
     log,
     observer: metrics.observer,
     metrics: metrics.render,
+    readBody: (c, max) => {
+      const incoming = (c.env as NodeBindings | undefined)?.incoming
+      return incoming ? readIncomingText(incoming, max) : readBodyText(c.req.raw, max)
+    },
     beforeRoutes(app) {
       namespace.routes?.(app)
       // A body left unread (drop path, refused publish) must not be taken for the next request
