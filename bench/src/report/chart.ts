@@ -44,7 +44,7 @@ export function renderChart(results: CaseResult[], title: string): string {
       parts.push(
         `<text x="${LABEL_W - 6}" y="${top + BAR_H - 4}" text-anchor="end">${esc(r.target)}</text>`,
         `<rect x="${LABEL_W}" y="${top}" width="${w.toFixed(1)}" height="${BAR_H}" fill="${COLORS[r.target] ?? '#64748b'}"/>`,
-        `<text x="${LABEL_W + w + 6}" y="${top + BAR_H - 4}">${v == null ? 'not measured' : esc(formatValue(v))}</text>`,
+        `<text x="${LABEL_W + w + 6}" y="${top + BAR_H - 4}">${esc(v == null ? whyNot(r) : formatValue(v))}</text>`,
       )
     })
     y += c.rs.length * (BAR_H + GAP) + 26
@@ -55,4 +55,10 @@ export function renderChart(results: CaseResult[], title: string): string {
 ${parts.join('\n')}
 </svg>
 `
+}
+
+/** What an unmeasured bar says instead of a value: its first note, short. */
+function whyNot(r: CaseResult): string {
+  const note = (r.notes[0] ?? 'not measured').replace(/^not measured: /, '')
+  return note.length > 80 ? `${note.slice(0, 79)}…` : note
 }

@@ -86,7 +86,9 @@ export function nchanTarget(workers = 1): TargetKind {
       return {
         name,
         label: this.label,
-        detail: `nginx ${nginxVersion()} + libnginx-mod-nchan ${version}, ${workers} worker process(es), message buffer 0`,
+        // Seen with strace: nginx sets TCP_NODELAY only on connections that go keep-alive, so an
+        // event stream's small writes wait for the client's delayed ACK (Nagle), up to 40 ms.
+        detail: `nginx ${nginxVersion()} + libnginx-mod-nchan ${version}, ${workers} worker process(es), message buffer 0; its event streams run without TCP_NODELAY (nginx's own behaviour)`,
         kind: 'nchan',
         apiKey: '',
         publishAt: [{ host: '127.0.0.1', port }],
