@@ -16,8 +16,11 @@ const NGINX = '/usr/sbin/nginx'
 /**
  * Nchan's configuration for the same scenarios: `POST /pub?id=<topic>` publishes, `GET
  * /sub?id=<topic>` is an EventSource stream. No message buffer (like the gateway, which keeps
- * no history): a publish reaches the subscribers connected now, and one to a channel without
- * subscribers is dropped. Request bodies up to 64 KiB stay in memory.
+ * no history): a publish reaches the subscribers connected now. Nchan 1.3.6 still keeps every
+ * message in shared memory until its timeout (default 1 hour), and frees expired ones lazily:
+ * messages expire after 2 s, and the shared memory may grow to 4 GiB (a full run publishes
+ * ~1 GB of 16 KiB bodies) so that no publish fails with 507. Only touched pages use memory.
+ * Request bodies up to 64 KiB stay in memory.
  */
 export function nchanConfig(dir: string, port: number, workers: number): string {
   const user = process.getuid?.() === 0 ? 'user root;\n' : ''
@@ -39,7 +42,7 @@ http {
   client_max_body_size 1m;
   keepalive_requests 10000000;
   keepalive_timeout 65s;
-  nchan_shared_memory_size 512m;
+  nchan_shared_memory_size 4096m;
   server {
     listen 127.0.0.1:${port} backlog=4096${workers > 1 ? ' reuseport' : ''};
     location = /healthz { return 200 'ok'; }
@@ -47,6 +50,7 @@ http {
       nchan_publisher;
       nchan_channel_id $arg_id;
       nchan_message_buffer_length 0;
+      nchan_message_timeout 2s;
     }
     location = /sub {
       nchan_subscriber eventsource;
@@ -88,7 +92,7 @@ export function nchanTarget(workers = 1): TargetKind {
         label: this.label,
         // Seen with strace: nginx sets TCP_NODELAY only on connections that go keep-alive, so an
         // event stream's small writes wait for the client's delayed ACK (Nagle), up to 40 ms.
-        detail: `nginx ${nginxVersion()} + libnginx-mod-nchan ${version}, ${workers} worker process(es), message buffer 0; its event streams run without TCP_NODELAY (nginx's own behaviour)`,
+        detail: `nginx ${nginxVersion()} + libnginx-mod-nchan ${version}, ${workers} worker process(es), message buffer 0, messages expire after 2 s; its event streams run without TCP_NODELAY (nginx's own behaviour)`,
         kind: 'nchan',
         apiKey: '',
         publishAt: [{ host: '127.0.0.1', port }],
