@@ -71,7 +71,7 @@ export async function runBench(opts: RunOptions): Promise<string> {
         mode: opts.mode,
         scenario: s.name,
         startedAt: new Date(t0).toISOString(),
-        machine: { ...info, loadAvgEnd: loadEnd.get(s.name) ?? loadAverage() },
+        machine: { ...info, loadAvgEnd: loadAverage(), loadAvgAfter: Object.fromEntries(loadEnd) },
         targets: described,
         results: results.filter((r) => r.scenario === s.name),
       })
@@ -98,9 +98,9 @@ export async function runBench(opts: RunOptions): Promise<string> {
           say,
         })
         results.push(...ran.results)
-        for (const s of session.scenarios) loadEnd.set(s.name, loadAverage())
         if (!described.some((d) => d.name === kind.name)) described.push(ran.described)
       }
+      loadEnd.set(kind.name, loadAverage())
       save()
     }
   } finally {

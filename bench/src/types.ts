@@ -63,7 +63,8 @@ export interface MachineInfo {
   memGiB: number
   node: string
   os: string
-  /** 1-minute load average when the run started and when it ended. */
+  /** 1-minute load average when the run started, and when each target was done. */
   loadAvgStart: number
   loadAvgEnd?: number
+  loadAvgAfter?: Record<string, number>
 }

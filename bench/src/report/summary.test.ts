@@ -57,7 +57,7 @@ describe('renderSummary', () => {
       '| fanout: 1,000 subscribers | deliveries/s (higher is better) | 10,000 | 40,000 | 80,000 (8.00× / 2.00×) | not run |',
     )
     expect(md).toContain('not run: no wrangler')
-    expect(md).toContain('Load average (1 min) at the start: 0.50')
+    expect(md).toContain('Load average (1 min) before the run: 0.50')
   })
 
   it('draws one bar per target in the chart', () => {

@@ -34,7 +34,11 @@ export function renderSummary(files: ScenarioFile[], chartFile: string): string 
     .sort((a, b) => SCENARIO_ORDER.indexOf(a.scenario) - SCENARIO_ORDER.indexOf(b.scenario))
     .flatMap((f) => f.results)
   const m = first.machine
-  const loadEnd = files.map((f) => f.machine.loadAvgEnd).filter((v) => v !== undefined)
+  const loads = files.find((f) => f.machine.loadAvgAfter)?.machine.loadAvgAfter ?? {}
+  const after =
+    Object.entries(loads)
+      .map(([t, v]) => `${t} ${v.toFixed(2)}`)
+      .join(', ') || 'not recorded'
   const lines: string[] = [
     `# Benchmark results: run ${first.runId} (${first.mode})`,
     '',
@@ -43,7 +47,7 @@ export function renderSummary(files: ScenarioFile[], chartFile: string): string 
     '## Conditions',
     '',
     `- Machine: ${m.cpus} × ${m.cpuModel}, ${m.memGiB} GiB, ${m.os}, Node ${m.node}.`,
-    `- Load average (1 min) at the start: ${m.loadAvgStart.toFixed(2)}; at the end of each scenario: ${loadEnd.map((v) => (v as number).toFixed(2)).join(', ')}.`,
+    `- Load average (1 min) before the run: ${m.loadAvgStart.toFixed(2)}; after each target: ${after}. While it runs, the run's own processes (target and load generator) add about 2 to 3.`,
     `- The load generator (${'raw-socket subscribers and publishers in several processes'}) and the target share these ${m.cpus} cores: each table gives both CPU figures, in % of one core.`,
     '- Everything runs on loopback. One process holds at most 20,000 open files.',
     '',
