@@ -165,6 +165,8 @@ export function runPublisher(lang: Language, a: PublishArgs): Promise<PublisherR
   proc.stderr.setEncoding('utf8').on('data', (c: string) => {
     stderr += c
   })
+  // A publisher that refuses its arguments exits before reading stdin: that EPIPE is expected.
+  proc.stdin.on('error', () => {})
   proc.stdin.end(a.data === undefined ? (a.stdin ?? '') : '')
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
