@@ -44,6 +44,15 @@ for (const name of readdirSync(rawDir)) {
   if (name.startsWith('check-') && name.endsWith('.json'))
     extra.push(JSON.parse(readFileSync(join(rawDir, name), 'utf8')))
 }
+// Vitest can fail a run on an error outside any test (an unhandled rejection): its JSON report
+// still says every test passed, so its exit status is counted as one failure of its own.
+const vitestExit = Number(process.env.VITEST_EXIT ?? 0)
+if (vitestExit !== 0 && !files.some((f) => f.failed > 0)) {
+  extra.push({
+    name: `vitest exited ${vitestExit}: an error outside the tests (see the log)`,
+    failed: 1,
+  })
+}
 const sum = (k) => files.reduce((n, f) => n + f[k], 0) + extra.reduce((n, e) => n + (e[k] ?? 0), 0)
 const summary = {
   date: new Date().toISOString(),

@@ -12,7 +12,9 @@ npm run --silent check || status=1
 
 step "vitest: unit, integration, end-to-end, browser"
 npx vitest run --reporter=default --reporter=junit --reporter=json \
-  --outputFile.junit=test-results/junit.xml --outputFile.json=test-results/raw/vitest.json || status=1
+  --outputFile.junit=test-results/junit.xml --outputFile.json=test-results/raw/vitest.json
+vitest_status=$?
+[ $vitest_status -eq 0 ] || status=1
 
 for f in scripts/test.d/*.sh; do
   [ -e "$f" ] || continue
@@ -21,5 +23,5 @@ for f in scripts/test.d/*.sh; do
 done
 
 step "summary"
-node scripts/test-summary.mjs || status=1
+VITEST_EXIT=$vitest_status node scripts/test-summary.mjs || status=1
 exit $status
