@@ -1,9 +1,8 @@
 import { memoryBytes } from '../proc.ts'
 import type { CaseResult } from '../types.ts'
-import { type Scenario, openSubscribers, withCpu } from './context.ts'
+import { type Scenario, openSubscribers, withCpu, fmt } from './context.ts'
 import { failed } from './fanout.ts'
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** One load process holds at most this many sockets (open-file limit 20,000, less a margin). */

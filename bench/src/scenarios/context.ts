@@ -8,6 +8,9 @@ import type { CaseResult, Endpoint, TopicRange } from '../types.ts'
 import type { Sizes } from './sizes.ts'
 
 /** What every scenario gets: the target, the load generator, the sizes of this mode. */
+/** A whole number with thousands separators, as the progress lines and notes show it. */
+export const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+
 export interface BenchContext {
   target: RunningTarget
   pool: LoadPool

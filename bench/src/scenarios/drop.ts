@@ -1,10 +1,8 @@
 import { Histogram } from '../histogram.ts'
 import { PARTIAL_DECLARED, type PublishResult } from '../publishers.ts'
 import type { CaseResult } from '../types.ts'
-import { type BenchContext, type Scenario, publishAll, withCpu } from './context.ts'
+import { type BenchContext, type Scenario, publishAll, withCpu, fmt } from './context.ts'
 import { failed } from './fanout.ts'
-
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 
 /**
  * The drop path: publishes to topics nobody subscribes to, on keep-alive connections, as fast

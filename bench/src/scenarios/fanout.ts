@@ -1,8 +1,6 @@
 import type { CaseResult } from '../types.ts'
 import { burst, burstNotes, median } from './burst.ts'
-import { type Scenario, openSubscribers, warmUp } from './context.ts'
-
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+import { type Scenario, openSubscribers, warmUp, fmt } from './context.ts'
 
 /** One topic with N subscribers; publishes at saturation. */
 export const fanout: Scenario = {

@@ -7,10 +7,10 @@ import {
   waitDelivered,
   warmUp,
   withCpu,
+  fmt,
 } from './context.ts'
 import { failed } from './fanout.ts'
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 const ms = (us: number) => Math.round(us / 10) / 100
 
 /**

@@ -1,9 +1,7 @@
 import type { CaseResult } from '../types.ts'
 import { burst, burstNotes, median } from './burst.ts'
-import { type Scenario, openSubscribers, warmUp } from './context.ts'
+import { type Scenario, openSubscribers, warmUp, fmt } from './context.ts'
 import { failed } from './fanout.ts'
-
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 
 /** Many topics with one subscriber each; publishes spread round-robin over them. */
 export const manyTopics: Scenario = {

@@ -7,10 +7,9 @@ import {
   waitDelivered,
   warmUp,
   withCpu,
+  fmt,
 } from './context.ts'
 import { failed } from './fanout.ts'
-
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 
 /**
  * The publish API's own throughput: one topic with one subscriber (so every body is read and

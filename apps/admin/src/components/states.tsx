@@ -63,3 +63,13 @@ export function LoadingRows({ rows = 4 }: { rows?: number }) {
     </div>
   )
 }
+
+/** Reloads a view's data; spins while it loads. */
+export function RefreshButton({ loading, onClick }: { loading: boolean; onClick: () => void }) {
+  return (
+    <Button variant="outline" onClick={onClick} disabled={loading} aria-label="Refresh">
+      <RotateCwIcon className={loading ? 'animate-spin' : undefined} />
+      <span className="hidden sm:inline">Refresh</span>
+    </Button>
+  )
+}

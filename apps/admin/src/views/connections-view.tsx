@@ -1,7 +1,7 @@
-import { ChevronLeftIcon, ChevronRightIcon, RotateCwIcon, UsersIcon } from 'lucide-react'
+import { ChevronLeftIcon, ChevronRightIcon, UsersIcon } from 'lucide-react'
 import { useEffect, useState } from 'react'
 import { ConnectionList } from '@/components/connection-list'
-import { EmptyState, ErrorState, LoadingRows } from '@/components/states'
+import { EmptyState, ErrorState, LoadingRows, RefreshButton } from '@/components/states'
 import { TopicFilter } from '@/components/topic-filter'
 import { Button } from '@/components/ui/button'
 import { NativeSelect } from '@/components/ui/native-select'
@@ -74,15 +74,7 @@ export function ConnectionsView({ topic }: { topic: string }) {
               </option>
             ))}
           </NativeSelect>
-          <Button
-            variant="outline"
-            onClick={load.reload}
-            disabled={load.loading}
-            aria-label="Refresh"
-          >
-            <RotateCwIcon className={load.loading ? 'animate-spin' : undefined} />
-            <span className="hidden sm:inline">Refresh</span>
-          </Button>
+          <RefreshButton loading={load.loading} onClick={load.reload} />
         </div>
       </div>
 

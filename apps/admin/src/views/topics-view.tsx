@@ -1,6 +1,6 @@
-import { ActivityIcon, HashIcon, RotateCwIcon, SearchIcon, UsersIcon } from 'lucide-react'
+import { ActivityIcon, HashIcon, SearchIcon, UsersIcon } from 'lucide-react'
 import { type MouseEvent, useEffect, useState } from 'react'
-import { EmptyState, ErrorState, LoadingRows } from '@/components/states'
+import { EmptyState, ErrorState, LoadingRows, RefreshButton } from '@/components/states'
 import { StatsStrip } from '@/components/stats-strip'
 import { TopicName } from '@/components/topic-name'
 import { Badge } from '@/components/ui/badge'
@@ -88,15 +88,7 @@ export function TopicsView() {
             onChange={(e) => setFilter(e.target.value)}
           />
         </div>
-        <Button
-          variant="outline"
-          onClick={load.reload}
-          disabled={load.loading}
-          aria-label="Refresh"
-        >
-          <RotateCwIcon className={load.loading ? 'animate-spin' : undefined} />
-          <span className="hidden sm:inline">Refresh</span>
-        </Button>
+        <RefreshButton loading={load.loading} onClick={load.reload} />
         {load.at && (
           <span className="ml-auto hidden text-xs text-muted-foreground sm:inline">
             Updated {clock(load.at.toISOString())}
