@@ -165,6 +165,20 @@ describe('planReplay', () => {
     expect(plan.positions.get('a')).toEqual({ epoch: 'new', seq: 1 })
   })
 
+  it('moves past drops that follow the last held event, so a reconnect does not repeat the gap', () => {
+    const plan = planReplay(
+      ['a'],
+      [{ topic: 'a', after: { epoch: 'e', seq: 1 } }],
+      new Map([['a', h('e', 6, [2, 3, 4])]]),
+    )
+    expect(plan.items[0]).toMatchObject({
+      kind: 'gap',
+      gap: { reason: 'expired', missed: { a: 2 } },
+    })
+    expect(plan.positions.get('a')).toEqual({ epoch: 'e', seq: 6 })
+    expect(plan.items.at(-1)?.cursor).toBe(encodeCursor(['a'], () => ({ epoch: 'e', seq: 6 })))
+  })
+
   it('has nothing to say when nothing was missed', () => {
     const plan = planReplay(
       ['a'],
