@@ -113,6 +113,7 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
     counters,
     liveConnections: () => backend.liveConnections,
     topics: () => namespace.hub.topicCount,
+    ...(namespace instanceof MemoryNamespace ? { replay: () => namespace.store } : {}),
   })
   const adminDir = opts.adminDir && existsSync(opts.adminDir) ? opts.adminDir : undefined
 
