@@ -84,7 +84,12 @@ export const LANGUAGES: Language[] = [
       cwd: dir('go'),
     },
     unavailable: () =>
-      has('go') ? built(resolve(dir('go'), 'bin/subscriber'), SETUP) : 'go not found on PATH',
+      has('go')
+        ? built(
+            resolve(dir('go'), 'bin/subscriber'),
+            'run make setup, or bash scripts/setup.d/42-go.sh',
+          )
+        : 'go not found on PATH',
   },
   {
     name: 'rust',
