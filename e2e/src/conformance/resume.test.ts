@@ -58,6 +58,9 @@ forEachTarget((target) => {
     ])
     expect(back.gatewayEvents.map((e) => e.event)).toEqual(['gateway.connected'])
     expect(JSON.parse(back.gatewayEvents[0]?.data ?? '').resumed).toBe(true)
+    // A resumed connection's first event carries the cursor it resumed from: a client that drops
+    // its last id on an event without one still comes back to the same place.
+    expect(back.gatewayEvents[0]?.id).toBe(`~${last.slice(last.indexOf('~') + 1)}`)
     back.close()
     keeper.close()
   })
