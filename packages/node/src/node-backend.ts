@@ -25,6 +25,7 @@ import {
 import type { Context } from 'hono'
 import type { WebSocket, WebSocketServer } from 'ws'
 import { type Counters, LocalConnection } from './connection.ts'
+import { releaseHttpState } from './release-http.ts'
 import { CONNECTED_CHUNK, END_CHUNK, chunkBytes, chunkOf } from './frames.ts'
 import type { TopicNamespace } from './namespace.ts'
 
@@ -178,6 +179,8 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     this.counters.connectionsTotal++
     socket.once('close', () => conn.gone())
     await this.#start(conn, req)
+    // The request is complete by now: the stream no longer needs the HTTP server's state.
+    if (!conn.closed) releaseHttpState(out, socket)
     return RESPONSE_ALREADY_SENT
   }
 
