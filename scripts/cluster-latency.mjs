@@ -98,7 +98,8 @@ function subscribe(url, topic) {
             const frame = buf.slice(0, i)
             buf = buf.slice(i + 2)
             if (frame.startsWith(': connected')) res({ waiters })
-            const m = /^id: (.*)$/m.exec(frame)
+            // The SSE id is `<publisher id>~<resume cursor>`: the waiter is keyed by the first.
+            const m = /^id: ([^~\n]*)/m.exec(frame)
             if (m) waiters.get(m[1])?.(performance.now())
           }
         })

@@ -10,6 +10,9 @@ export type ClusterMessage =
       id: string
       event?: string | undefined
       data: string
+      /** The event's sequence number in its topic and the epoch it belongs to (absent while Redis was away). */
+      seq?: number | undefined
+      epoch?: string | undefined
       /** Subscribers of the topic across the cluster, as the sender counted them (for tails). */
       subscribers: number
     }
@@ -49,12 +52,15 @@ export function decodeMessage(value: unknown): ClusterMessage | undefined {
   const m = value as Record<string, unknown>
   if (m.k === 'event' && typeof m.topic === 'string' && typeof m.id === 'string') {
     if (typeof m.data !== 'string') return undefined
+    const sequenced = Number.isSafeInteger(m.seq) && typeof m.epoch === 'string'
     return {
       k: 'event',
       topic: m.topic,
       id: m.id,
       event: typeof m.event === 'string' ? m.event : undefined,
       data: m.data,
+      seq: sequenced ? (m.seq as number) : undefined,
+      epoch: sequenced ? (m.epoch as string) : undefined,
       subscribers: typeof m.subscribers === 'number' ? m.subscribers : 0,
     }
   }

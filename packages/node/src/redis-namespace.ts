@@ -1,7 +1,6 @@
 import {
   type Config,
   type ConnectionInfo,
-  EncodedEvent,
   GatewayError,
   LocalHub,
   type Logger,
@@ -20,7 +19,6 @@ import type { Hono } from 'hono'
 import type { Redis } from 'ioredis'
 import type { Counters, LocalConnection } from './connection.ts'
 import type { ClusterMessage, ForwardKind, Forwarder } from './forward.ts'
-import { NODE_ENCODERS } from './frames.ts'
 import { addClusterRoute, createForwarder } from './forward-http.ts'
 import { LocalRegistry } from './local-registry.ts'
 import type { TopicNamespace, TopicStub } from './namespace.ts'
@@ -28,12 +26,22 @@ import { NodeRegistry, clusterStats, nodeInfos } from './node-registry.ts'
 import { ClusterDelivery } from './redis-delivery.ts'
 import { RedisDirectory } from './redis-directory.ts'
 import { clusterKeys, createRedis } from './redis-scripts.ts'
+import { Sequencer } from './redis-sequencer.ts'
 import { RedisTicker } from './redis-ticker.ts'
+import { RedisWindow, type WindowRead } from './redis-window.ts'
 
 export interface RedisNamespaceOptions {
   config: Pick<
     Config,
-    'redisUrl' | 'redisPrefix' | 'nodeTtlMs' | 'apiKeys' | 'maxBodyBytes' | 'shutdownTimeoutMs'
+    | 'redisUrl'
+    | 'redisPrefix'
+    | 'nodeTtlMs'
+    | 'apiKeys'
+    | 'maxBodyBytes'
+    | 'shutdownTimeoutMs'
+    | 'replay'
+    | 'lingerMs'
+    | 'drainLingerMs'
   >
   nodeId: string
   counters: Counters
@@ -49,10 +57,12 @@ const unavailable = () =>
 
 /**
  * The cluster namespace: topics live on every node that holds their subscribers, and Redis
- * keeps the directory (which nodes hold which topic), the node leases and the connection index.
- * A publish looks its topic up (one round trip), delivers locally and forwards once to each
- * other node that needs it. While Redis is away, local delivery keeps working, `/readyz`
- * answers 503, and the node registers everything again when Redis is back.
+ * keeps the directory (which nodes hold which topic), the node leases, the connection index and
+ * each topic's replay window. A publish looks its topic up (one round trip, skipped when the
+ * topic has subscribers here), appends to the window (one script, which also answers the
+ * route), delivers locally and forwards once to each other node that needs it. While Redis is
+ * away, local delivery keeps working (without cursors), `/readyz` answers 503, and the node
+ * registers everything again when Redis is back.
  */
 export class RedisNamespace implements TopicNamespace {
   readonly nodeId: string
@@ -62,12 +72,17 @@ export class RedisNamespace implements TopicNamespace {
   readonly forwarder: Forwarder
   readonly #delivery: ClusterDelivery
   readonly #dir: RedisDirectory
+  readonly #window: RedisWindow
+  readonly #sequencer: Sequencer
   readonly #nodes: NodeRegistry
   readonly #ticker: RedisTicker
   readonly #opts: RedisNamespaceOptions
   readonly #log: Logger
   readonly #startedAt = new Date().toISOString()
   readonly #onMessage: (msg: ClusterMessage) => boolean
+  /** Topics without a local subscriber that this node keeps registered, until their timer. */
+  readonly #lingering = new Map<string, ReturnType<typeof setTimeout>>()
+  #draining = false
 
   constructor(opts: RedisNamespaceOptions) {
     const { config, nodeId, log } = opts
@@ -78,6 +93,21 @@ export class RedisNamespace implements TopicNamespace {
     this.redis = createRedis(config.redisUrl, `sse-gateway:${nodeId}`)
     const keys = clusterKeys(config.redisPrefix)
     this.#dir = new RedisDirectory(this.redis, keys, nodeId)
+    this.#window = new RedisWindow({
+      redis: this.redis,
+      keys,
+      limits: config.replay,
+      // Renewed every tick while a node holds the topic; outlives a window by far.
+      posTtlMs: Math.max(config.replay.ageMs, 2 * config.nodeTtlMs),
+    })
+    this.#sequencer = new Sequencer({
+      hub: this.hub,
+      read: (topic, after) =>
+        this.#online ? this.#window.read(topic, after) : Promise.resolve(undefined),
+      late: (n) => {
+        opts.counters.delivered += n
+      },
+    })
     this.#nodes = new NodeRegistry({
       redis: this.redis,
       keys,
@@ -91,6 +121,8 @@ export class RedisNamespace implements TopicNamespace {
       nodeId,
       hub: this.hub,
       dir: this.#dir,
+      window: this.#window,
+      sequencer: this.#sequencer,
       online: () => this.#online,
       send: (node, msg) => this.forwarder.send(node, msg),
       kick: (id) => {
@@ -119,9 +151,13 @@ export class RedisNamespace implements TopicNamespace {
       intervalMs: Math.max(200, Math.floor(config.nodeTtlMs / 3)),
       state: () => ({
         connections: this.registry.values(),
-        topicCounts: [...this.hub.topics()].map((t) => [t, this.hub.subscriberCount(t)]),
+        topicCounts: [
+          ...[...this.hub.topics()].map((t): [string, number] => [t, this.hub.subscriberCount(t)]),
+          ...[...this.#lingering.keys()].map((t): [string, number] => [t, 0]),
+        ],
         tailTopics: this.#delivery.tails.topics(),
       }),
+      touch: () => this.#window.touch([...this.hub.topics(), ...this.#lingering.keys()]),
       log,
     })
   }
@@ -133,7 +169,7 @@ export class RedisNamespace implements TopicNamespace {
   get(id: string): TopicStub {
     return {
       probe: () => this.#delivery.probe(id),
-      publish: (ev) => this.#delivery.publish(new EncodedEvent(ev, NODE_ENCODERS)),
+      publish: (ev) => this.#delivery.publish(ev),
       drop: (eventId) => this.#delivery.drop(id, eventId),
     }
   }
@@ -154,22 +190,125 @@ export class RedisNamespace implements TopicNamespace {
     })
   }
 
-  async attach(conn: LocalConnection, _asks?: ResumeAsk[]): Promise<Map<string, TopicHistory>> {
-    const histories = new Map<string, TopicHistory>()
+  /**
+   * Registers the connection and reads its topics' histories in one transaction: a publish
+   * appended before it is in what is read, one appended after it is forwarded here. Each topic
+   * new on this node takes its position from that read; one already here is caught up to it.
+   */
+  async attach(conn: LocalConnection, asks?: ResumeAsk[]): Promise<Map<string, TopicHistory>> {
+    let histories = new Map<string, TopicHistory>()
     if (conn.closed) return histories
     this.registry.add(conn)
-    for (const t of conn.topics) this.hub.add(t, conn)
+    for (const t of conn.topics) {
+      this.hub.add(t, conn)
+      this.#endLinger(t)
+      this.#sequencer.begin(t)
+    }
     conn.scope = this.hub.scopeFor(conn.topics)
+    const reads: WindowRead[] = conn.topics.map((topic, i) => {
+      const ask = asks?.[i]
+      return { topic, after: ask && 'after' in ask ? ask.after : undefined }
+    })
     const counts = (t: string) => this.hub.subscriberCount(t)
-    await this.#write('connection', () => this.#dir.addConnection(conn, counts))
+    if (this.#online) {
+      try {
+        const raw = await this.#dir.addConnection(conn, counts, (m) =>
+          this.#window.readInto(m, reads),
+        )
+        histories = this.#window.parse(reads, raw)
+      } catch (err) {
+        this.#log.warn({ err: String(err) }, 'connection not recorded in Redis: will re-register')
+        this.#ticker.markDirty()
+      }
+    } else {
+      this.#ticker.markDirty()
+    }
+    await Promise.all(
+      conn.topics.map((t) => {
+        const h = histories.get(t)
+        return this.#sequencer.place(t, h && { epoch: h.epoch, seq: h.last })
+      }),
+    )
     return histories
   }
 
   detach(conn: LocalConnection): void {
     if (!this.registry.delete(conn)) return
-    for (const t of conn.topics) this.hub.remove(t, conn)
+    for (const t of conn.topics) {
+      this.hub.remove(t, conn)
+      if (!this.hub.has(t)) {
+        this.#sequencer.forget(t)
+        this.#startLinger(t)
+      }
+    }
     const counts = (t: string) => this.hub.subscriberCount(t)
-    void this.#write('disconnect', () => this.#dir.removeConnection(conn, counts))
+    const keep = (t: string) => this.#lingering.has(t)
+    void this.#write('disconnect', () => this.#dir.removeConnection(conn, counts, keep))
+  }
+
+  /**
+   * A topic that lost its last subscriber here stays registered (count 0) for LINGER_MS, or
+   * DRAIN_LINGER_MS while draining: publishes meanwhile are kept in its window instead of being
+   * dropped, for the subscriber that comes back (here or on another node).
+   */
+  #startLinger(topic: string): void {
+    const ms = this.#draining
+      ? Math.max(this.#opts.config.drainLingerMs, this.#opts.config.lingerMs)
+      : this.#opts.config.lingerMs
+    if (ms <= 0) return
+    clearTimeout(this.#lingering.get(topic))
+    const timer = setTimeout(() => this.#release(topic), ms)
+    timer.unref()
+    this.#lingering.set(topic, timer)
+  }
+
+  /** A subscriber came back: the registration that follows replaces the lingering entry. */
+  #endLinger(topic: string): void {
+    const timer = this.#lingering.get(topic)
+    if (timer === undefined) return
+    clearTimeout(timer)
+    this.#lingering.delete(topic)
+  }
+
+  /** Stops lingering on a topic: this node leaves it (unless a subscriber came back). */
+  #release(topic: string): void {
+    if (!this.#lingering.has(topic)) return
+    this.#endLinger(topic)
+    if (this.hub.has(topic)) return
+    void this.#write('linger', () => this.#dir.unlinger(topic))
+  }
+
+  /**
+   * Starts a drain: from now on every topic that loses its last subscriber here (the streams
+   * being ended) stays registered for DRAIN_LINGER_MS, or until another node holds subscribers
+   * of it; `stop` waits for that.
+   */
+  drain(): void {
+    this.#draining = true
+  }
+
+  /** Waits until no topic lingers any more, or DRAIN_LINGER_MS has passed. */
+  async #lingerOut(): Promise<void> {
+    const deadline = Date.now() + this.#opts.config.drainLingerMs
+    if (this.#lingering.size > 0) {
+      this.#log.info(
+        { topics: this.#lingering.size, ms: this.#opts.config.drainLingerMs },
+        'draining: keeping topics registered while their clients move to other nodes',
+      )
+    }
+    while (this.#lingering.size > 0 && Date.now() < deadline && this.#online) {
+      await Promise.all(
+        [...this.#lingering.keys()].map(async (t) => {
+          const route = await this.#dir.lookup(t).catch(() => undefined)
+          for (const [node, n] of route?.subscribers ?? []) {
+            // Held elsewhere: a publish is kept (not dropped) without this node.
+            if (node !== this.nodeId && n > 0) return this.#release(t)
+          }
+        }),
+      )
+      if (this.#lingering.size === 0) break
+      await new Promise((r) => setTimeout(r, Math.max(0, Math.min(200, deadline - Date.now()))))
+    }
   }
 
   attachTail(topic: string, tail: TailSink): void {
@@ -260,6 +399,9 @@ export class RedisNamespace implements TopicNamespace {
   }
 
   async stop(): Promise<void> {
+    if (this.#draining) await this.#lingerOut()
+    for (const timer of this.#lingering.values()) clearTimeout(timer)
+    this.#lingering.clear()
     await this.#ticker.stop()
     if (this.#online) {
       await this.#dir.leave().catch((err: unknown) => {
