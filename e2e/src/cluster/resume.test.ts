@@ -33,8 +33,27 @@ describeCluster('resume on another node', {}, (cluster) => {
     await publish(url(2), key(), t, 'e4', 'four')
     expect((await back.waitForEvents(3)).map((e) => e.id)).toEqual(['e2', 'e3', 'e4'])
     expect(back.gatewayEvents.map((e) => e.event)).toEqual(['gateway.connected'])
+    // Node B counted what it replayed.
+    const metrics = await (await fetch(`${url(1)}/metrics`)).text()
+    expect(Number(/^sse_gateway_replayed_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(
+      2,
+    )
     back.close()
     keeper.close()
+  })
+
+  it('shows a gap of a resume on node C in a tail opened on node A', async () => {
+    const t = topic('tailgap')
+    const tail = await SseClient.open(`${url(0)}/admin/api/topics/${t}/tail`, {
+      authorization: `Bearer ${key()}`,
+    })
+    const back = await SseClient.open(`${url(2)}/sse?topic=${t}`, { 'last-event-id': 'nonsense' })
+    await back.waitForGatewayEvents(2)
+    await tail.until(() => tail.events.some((e) => e.event === 'gap'), 10_000, 'the gap')
+    const gap = JSON.parse(tail.events.find((e) => e.event === 'gap')?.data ?? '{}')
+    expect(gap).toMatchObject({ topic: t, connectionId: back.connectionId, reason: 'malformed' })
+    back.close()
+    tail.close()
   })
 })
 

@@ -18,6 +18,8 @@ export type ClusterMessage =
     }
   /** A publish to a topic nobody subscribes to: only tails hear of it. */
   | { k: 'drop'; topic: string; id: string }
+  /** A frame for the topic's tails only (a resume's gap on the sending node). */
+  | { k: 'notice'; topic: string; frame: string }
   /** An admin asked to close one of this node's connections. */
   | { k: 'kick'; conn: string }
 
@@ -66,6 +68,9 @@ export function decodeMessage(value: unknown): ClusterMessage | undefined {
   }
   if (m.k === 'drop' && typeof m.topic === 'string' && typeof m.id === 'string') {
     return { k: 'drop', topic: m.topic, id: m.id }
+  }
+  if (m.k === 'notice' && typeof m.topic === 'string' && typeof m.frame === 'string') {
+    return { k: 'notice', topic: m.topic, frame: m.frame }
   }
   if (m.k === 'kick' && typeof m.conn === 'string') return { k: 'kick', conn: m.conn }
   return undefined

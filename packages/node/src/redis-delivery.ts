@@ -129,6 +129,17 @@ export class ClusterDelivery {
     await Promise.all(others.map((n) => this.#o.send(n, { k: 'drop', topic, id })))
   }
 
+  /** Writes a pre-framed notice (a resume's gap) to the topic's tails on every node. */
+  async notice(topic: string, frame: Uint8Array): Promise<void> {
+    this.tails.write(topic, () => frame)
+    if (!this.#o.online()) return
+    const route = await this.#o.dir.lookup(topic).catch(() => undefined)
+    const others = (route?.tails ?? []).filter((n) => n !== this.#o.nodeId)
+    if (others.length === 0) return
+    const msg: ClusterMessage = { k: 'notice', topic, frame: Buffer.from(frame).toString('utf8') }
+    await Promise.all(others.map((n) => this.#o.send(n, msg)))
+  }
+
   /** A message from another node; the result answers a kick (was the connection here?). */
   receive(msg: ClusterMessage): boolean {
     if (msg.k === 'event') {
@@ -139,6 +150,10 @@ export class ClusterDelivery {
     }
     if (msg.k === 'drop') {
       this.tails.write(msg.topic, () => tailDropFrame(msg.topic, msg.id))
+      return true
+    }
+    if (msg.k === 'notice') {
+      this.tails.write(msg.topic, () => Buffer.from(msg.frame, 'utf8'))
       return true
     }
     return this.#o.kick(msg.conn)

@@ -52,6 +52,20 @@ export interface RedisNamespaceOptions {
   forward?: ForwardKind | undefined
 }
 
+/** The hub of a cluster node: tail notices go to the cluster's tails (`notice`). */
+class ClusterHub extends LocalHub {
+  readonly #notice: (topic: string, frame: Uint8Array) => void
+
+  constructor(notice: (topic: string, frame: Uint8Array) => void) {
+    super()
+    this.#notice = notice
+  }
+
+  override tailNotice(topic: string, frame: Uint8Array): void {
+    this.#notice(topic, frame)
+  }
+}
+
 const unavailable = () =>
   new GatewayError('unavailable', 'Redis is unreachable: cluster-wide listings are unavailable')
 
@@ -66,7 +80,15 @@ const unavailable = () =>
  */
 export class RedisNamespace implements TopicNamespace {
   readonly nodeId: string
-  readonly hub = new LocalHub()
+  /**
+   * This node's subscribers. A cluster node's admin tails are not the hub's (see `TailSet`), so
+   * the notices the backend gives the hub (a resume's gap) go to the tails of every node.
+   */
+  readonly hub: LocalHub = new ClusterHub((topic, frame) => {
+    this.#delivery.notice(topic, frame).catch((err: unknown) => {
+      this.#log.warn({ err: String(err), topic }, 'could not tell tails of a gap')
+    })
+  })
   readonly registry = new LocalRegistry()
   readonly redis: Redis
   readonly forwarder: Forwarder
