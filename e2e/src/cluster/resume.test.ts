@@ -42,6 +42,31 @@ describeCluster('resume on another node', {}, (cluster) => {
     keeper.close()
   })
 
+  it('gives every subscriber the same order when two nodes take publishes to one topic at once', async () => {
+    const t = topic('race')
+    const subs = await Promise.all([0, 1, 2].map((i) => SseClient.open(`${url(i)}/sse?topic=${t}`)))
+    for (const s of subs) await s.waitForGatewayEvents(1)
+    const n = 100
+    const publisher = (node: number) =>
+      (async () => {
+        for (let i = 0; i < n; i++) await publish(url(node), key(), t, `n${node}-${i}`, 'x')
+      })()
+    await Promise.all([publisher(0), publisher(1)])
+    for (const s of subs) await s.waitForEvents(2 * n)
+    const order = subs[0]!.events.map((e) => e.id)
+    // Each node wrote the topic in its sequence order: the same on every node, with no hole.
+    for (const s of subs) {
+      expect(s.events.map((e) => e.id)).toEqual(order)
+      const seqs = s.rawIds.map((id) => Number.parseInt(id?.split('-').at(-1) ?? '', 36))
+      expect(seqs).toEqual(Array.from({ length: 2 * n }, (_, i) => seqs[0]! + i))
+    }
+    for (const node of [0, 1]) {
+      const mine = order.filter((id) => id.startsWith(`n${node}-`))
+      expect(mine).toEqual(Array.from({ length: n }, (_, i) => `n${node}-${i}`))
+    }
+    for (const s of subs) s.close()
+  })
+
   it('shows a gap of a resume on node C in a tail opened on node A', async () => {
     const t = topic('tailgap')
     const tail = await SseClient.open(`${url(0)}/admin/api/topics/${t}/tail`, {
