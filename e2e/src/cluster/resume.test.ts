@@ -61,7 +61,7 @@ describeCluster('resume on another node', {}, (cluster) => {
       expect(seqs).toEqual(Array.from({ length: 2 * n }, (_, i) => seqs[0]! + i))
     }
     for (const node of [0, 1]) {
-      const mine = order.filter((id) => id.startsWith(`n${node}-`))
+      const mine = order.filter((id) => id?.startsWith(`n${node}-`))
       expect(mine).toEqual(Array.from({ length: n }, (_, i) => `n${node}-${i}`))
     }
     for (const s of subs) s.close()
