@@ -25,6 +25,7 @@ import type { TopicNamespace, TopicStub } from './namespace.ts'
 import { NodeRegistry, clusterStats, nodeInfos } from './node-registry.ts'
 import { ClusterDelivery } from './redis-delivery.ts'
 import { RedisDirectory } from './redis-directory.ts'
+import { TopicLinger } from './redis-linger.ts'
 import { clusterKeys, createRedis } from './redis-scripts.ts'
 import { Sequencer } from './redis-sequencer.ts'
 import { RedisTicker } from './redis-ticker.ts'
@@ -102,9 +103,8 @@ export class RedisNamespace implements TopicNamespace {
   readonly #log: Logger
   readonly #startedAt = new Date().toISOString()
   readonly #onMessage: (msg: ClusterMessage) => boolean
-  /** Topics without a local subscriber that this node keeps registered, until their timer. */
-  readonly #lingering = new Map<string, ReturnType<typeof setTimeout>>()
-  #draining = false
+  /** Topics without a local subscriber that this node keeps registered a while. */
+  readonly #linger: TopicLinger
 
   constructor(opts: RedisNamespaceOptions) {
     const { config, nodeId, log } = opts
@@ -115,6 +115,15 @@ export class RedisNamespace implements TopicNamespace {
     this.redis = createRedis(config.redisUrl, `sse-gateway:${nodeId}`)
     const keys = clusterKeys(config.redisPrefix)
     this.#dir = new RedisDirectory(this.redis, keys, nodeId)
+    this.#linger = new TopicLinger({
+      config,
+      nodeId,
+      dir: this.#dir,
+      held: (topic) => this.hub.has(topic),
+      write: (what, op) => this.#write(what, op),
+      online: () => this.#online,
+      log,
+    })
     this.#window = new RedisWindow({
       redis: this.redis,
       keys,
@@ -175,11 +184,11 @@ export class RedisNamespace implements TopicNamespace {
         connections: this.registry.values(),
         topicCounts: [
           ...[...this.hub.topics()].map((t): [string, number] => [t, this.hub.subscriberCount(t)]),
-          ...[...this.#lingering.keys()].map((t): [string, number] => [t, 0]),
+          ...[...this.#linger.topics()].map((t): [string, number] => [t, 0]),
         ],
         tailTopics: this.#delivery.tails.topics(),
       }),
-      touch: () => this.#window.touch([...this.hub.topics(), ...this.#lingering.keys()]),
+      touch: () => this.#window.touch([...this.hub.topics(), ...this.#linger.topics()]),
       log,
     })
   }
@@ -223,7 +232,7 @@ export class RedisNamespace implements TopicNamespace {
     this.registry.add(conn)
     for (const t of conn.topics) {
       this.hub.add(t, conn)
-      this.#endLinger(t)
+      this.#linger.end(t)
       this.#sequencer.begin(t)
     }
     conn.scope = this.hub.scopeFor(conn.topics)
@@ -260,44 +269,12 @@ export class RedisNamespace implements TopicNamespace {
       this.hub.remove(t, conn)
       if (!this.hub.has(t)) {
         this.#sequencer.forget(t)
-        this.#startLinger(t)
+        this.#linger.start(t)
       }
     }
     const counts = (t: string) => this.hub.subscriberCount(t)
-    const keep = (t: string) => this.#lingering.has(t)
+    const keep = (t: string) => this.#linger.has(t)
     void this.#write('disconnect', () => this.#dir.removeConnection(conn, counts, keep))
-  }
-
-  /**
-   * A topic that lost its last subscriber here stays registered (count 0) for LINGER_MS, or
-   * DRAIN_LINGER_MS while draining: publishes meanwhile are kept in its window instead of being
-   * dropped, for the subscriber that comes back (here or on another node).
-   */
-  #startLinger(topic: string): void {
-    const ms = this.#draining
-      ? Math.max(this.#opts.config.drainLingerMs, this.#opts.config.lingerMs)
-      : this.#opts.config.lingerMs
-    if (ms <= 0) return
-    clearTimeout(this.#lingering.get(topic))
-    const timer = setTimeout(() => this.#release(topic), ms)
-    timer.unref()
-    this.#lingering.set(topic, timer)
-  }
-
-  /** A subscriber came back: the registration that follows replaces the lingering entry. */
-  #endLinger(topic: string): void {
-    const timer = this.#lingering.get(topic)
-    if (timer === undefined) return
-    clearTimeout(timer)
-    this.#lingering.delete(topic)
-  }
-
-  /** Stops lingering on a topic: this node leaves it (unless a subscriber came back). */
-  #release(topic: string): void {
-    if (!this.#lingering.has(topic)) return
-    this.#endLinger(topic)
-    if (this.hub.has(topic)) return
-    void this.#write('linger', () => this.#dir.unlinger(topic))
   }
 
   /**
@@ -306,31 +283,7 @@ export class RedisNamespace implements TopicNamespace {
    * of it; `stop` waits for that.
    */
   drain(): void {
-    this.#draining = true
-  }
-
-  /** Waits until no topic lingers any more, or DRAIN_LINGER_MS has passed. */
-  async #lingerOut(): Promise<void> {
-    const deadline = Date.now() + this.#opts.config.drainLingerMs
-    if (this.#lingering.size > 0) {
-      this.#log.info(
-        { topics: this.#lingering.size, ms: this.#opts.config.drainLingerMs },
-        'draining: keeping topics registered while their clients move to other nodes',
-      )
-    }
-    while (this.#lingering.size > 0 && Date.now() < deadline && this.#online) {
-      await Promise.all(
-        [...this.#lingering.keys()].map(async (t) => {
-          const route = await this.#dir.lookup(t).catch(() => undefined)
-          for (const [node, n] of route?.subscribers ?? []) {
-            // Held elsewhere: a publish is kept (not dropped) without this node.
-            if (node !== this.nodeId && n > 0) return this.#release(t)
-          }
-        }),
-      )
-      if (this.#lingering.size === 0) break
-      await new Promise((r) => setTimeout(r, Math.max(0, Math.min(200, deadline - Date.now()))))
-    }
+    this.#linger.drain()
   }
 
   attachTail(topic: string, tail: TailSink): void {
@@ -421,9 +374,8 @@ export class RedisNamespace implements TopicNamespace {
   }
 
   async stop(): Promise<void> {
-    if (this.#draining) await this.#lingerOut()
-    for (const timer of this.#lingering.values()) clearTimeout(timer)
-    this.#lingering.clear()
+    if (this.#linger.draining) await this.#linger.out()
+    this.#linger.clear()
     await this.#ticker.stop()
     if (this.#online) {
       await this.#dir.leave().catch((err: unknown) => {
