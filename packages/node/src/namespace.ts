@@ -70,6 +70,12 @@ export interface TopicNamespace {
   /** Adds routes the namespace serves itself (a cluster's node-to-node forwarding); optional. */
   routes?(app: Hono): void
   start(): Promise<void>
+  /**
+   * Starts a drain (SIGTERM), before the streams are ended: in a cluster, the topics that lose
+   * their last subscriber here stay registered for DRAIN_LINGER_MS (or until another node holds
+   * them), so that what is published while the clients move is kept; `stop` waits for that.
+   */
+  drain?(): void
   /** Deregisters this node (cluster) and stops timers. */
   stop(): Promise<void>
 }
