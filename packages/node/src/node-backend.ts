@@ -29,6 +29,13 @@ import { releaseHttpState } from './release-http.ts'
 import { CONNECTED_CHUNK, END_CHUNK, chunkBytes, chunkOf } from './frames.ts'
 import type { TopicNamespace } from './namespace.ts'
 
+const CONNECTION = Symbol('connection')
+
+/** The `close` listener of every stream's socket (`this`): one function, no closure per connection. */
+function socketGone(this: Socket & { [CONNECTION]?: LocalConnection }): void {
+  this[CONNECTION]?.gone()
+}
+
 /** The cursor part of what a client sent back, when it is safe to write in an `id:` line. */
 function echoCursor(lastEventId: string | undefined): string | undefined {
   if (lastEventId === undefined) return undefined
@@ -135,6 +142,12 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     }
   }
 
+  /** Forgets a closed connection (one function for all of them: no closure per connection). */
+  readonly #onClose = (conn: LocalConnection): void => {
+    this.connections.delete(conn)
+    this.#ns.detach(conn)
+  }
+
   /** This node's live subscriber connections. */
   readonly connections = new Set<LocalConnection>()
 
@@ -164,10 +177,7 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
       envelope: req.envelope,
       slowConsumerBytes: this.#config.slowConsumerBytes,
       counters: this.counters,
-      onClose: (conn: LocalConnection) => {
-        this.connections.delete(conn)
-        this.#ns.detach(conn)
-      },
+      onClose: this.#onClose,
     }
     if (req.transport === 'ws') return this.#acceptWs(native, req, common)
     const out = native.outgoing
@@ -177,7 +187,8 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     this.#openStream(native.origin, out, { 'x-sse-connection-id': req.connectionId })
     this.connections.add(conn)
     this.counters.connectionsTotal++
-    socket.once('close', () => conn.gone())
+    ;(socket as Socket & { [CONNECTION]?: LocalConnection })[CONNECTION] = conn
+    socket.once('close', socketGone)
     await this.#start(conn, req)
     // The request is complete by now: the stream no longer needs the HTTP server's state.
     if (!conn.closed) releaseHttpState(out, socket)

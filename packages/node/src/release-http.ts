@@ -25,11 +25,13 @@ export function releaseHttpState(res: ServerResponse, socket: Socket): boolean {
   const onData = only(socket, 'data', 'bound socketOnData')
   const onEnd = only(socket, 'end', 'bound socketOnEnd')
   const onClose = only(socket, 'close', 'bound socketOnClose')
-  if (!onData || !onEnd || !onClose || socket.readableLength > 0) return false
+  const onDrain = only(socket, 'drain', 'bound socketOnDrain')
+  if (!onData || !onEnd || !onClose || !onDrain || socket.readableLength > 0) return false
   res.detachSocket(socket)
   socket.removeListener('data', onData)
   socket.removeListener('end', onEnd)
   socket.removeListener('close', onClose)
+  socket.removeListener('drain', onDrain)
   freeParser(parser, res.req, socket)
   // A client that half-closes is gone; anything it sends is discarded.
   socket.once('end', () => socket.destroy())

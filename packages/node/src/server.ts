@@ -196,9 +196,13 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
   // them at once, instead of waiting SHUTDOWN_TIMEOUT_MS for a request that never comes.
   const sockets = new Set<Socket>()
   const busy = new WeakSet<Socket>()
+  // One listener function for every socket (`this` is the socket): no closure per connection.
+  function forgetSocket(this: Socket): void {
+    sockets.delete(this)
+  }
   server.on('connection', (socket: Socket) => {
     sockets.add(socket)
-    socket.once('close', () => sockets.delete(socket))
+    socket.once('close', forgetSocket)
   })
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     busy.add(req.socket)
