@@ -45,6 +45,10 @@ export interface TopicNamespace {
   readonly hub: LocalHub
   idFromName(topic: string): string
   get(id: string): TopicStub
+  /** `probe` answered at once, where the namespace knows without a round trip (one process). */
+  liveNow?(topic: string): boolean
+  /** `drop` done at once, where the namespace can (one process). */
+  dropNow?(topic: string, id: string): void
   /**
    * Registers a new local connection (its topics in the hub and, in a cluster, the directory),
    * sets its cursor scope, and reads each topic's history: after the asked position for a

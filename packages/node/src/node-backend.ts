@@ -99,10 +99,20 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     return this.#ns
   }
 
-  async liveTopics(topics: string[]): Promise<string[]> {
+  liveTopics(topics: string[]): string[] | Promise<string[]> {
     const ns = this.#ns
-    const live = await Promise.all(topics.map((t) => ns.get(ns.idFromName(t)).probe()))
-    return topics.filter((_, i) => live[i])
+    // One process: the answer is at hand, no promise per topic (the drop path's common case).
+    if (ns.liveNow) {
+      const liveNow = ns.liveNow.bind(ns)
+      return topics.length === 1
+        ? liveNow(topics[0] as string)
+          ? topics
+          : []
+        : topics.filter(liveNow)
+    }
+    return Promise.all(topics.map((t) => ns.get(ns.idFromName(t)).probe())).then((live) =>
+      topics.filter((_, i) => live[i]),
+    )
   }
 
   async publish(events: GatewayEvent[]) {
@@ -119,6 +129,10 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
   async dropped(topics: string[], id: string): Promise<void> {
     this.counters.dropped += topics.length
     const ns = this.#ns
+    if (ns.dropNow) {
+      for (const t of topics) ns.dropNow(t, id)
+      return
+    }
     await Promise.all(
       topics.map((t) =>
         ns
