@@ -9,8 +9,10 @@ import {
   type TopicPosition,
   type Transport,
   coveredBy,
+  GATEWAY_EVENTS,
   encodeResumeCursor,
   formatEvent,
+  gapData,
   formatWsFrame,
   gatewaySseFrame,
   gatewayWsFrame,
@@ -223,6 +225,16 @@ export class LocalConnection implements Sink {
         ? chunkOf(gatewaySseFrame(type, data, cursor))
         : Buffer.from(gatewayWsFrame(type, data, cursor)),
     )
+  }
+
+  /** Events of `topic` were lost on their way to this node: say so (see `Sink.gap`). */
+  gap(topic: string, missed: number, at: TopicPosition): void {
+    // While the connection is being attached, its resume accounts for what it missed.
+    if (this.closed || this.#pending) return
+    const data = gapData({ reason: 'expired', topics: [topic], missed: { [topic]: missed } })
+    const cursor = this.scope.cursor({ topic, id: '', data: '', epoch: at.epoch, seq: at.seq })
+    this.writeGatewayEvent(GATEWAY_EVENTS.gap, data, cursor)
+    this.#counters.gaps++
   }
 
   /** An event from the replay window, with the cursor that resumes right after it. */

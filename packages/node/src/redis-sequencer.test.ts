@@ -18,14 +18,19 @@ function event(seq: number, epoch = E): EncodedEvent {
 }
 
 /** A subscriber that records the sequence numbers it is written. */
-function recorder(): Sink & { seqs: number[] } {
+function recorder(): Sink & { seqs: number[]; gaps: number[] } {
   const seqs: number[] = []
+  const gaps: number[] = []
   return {
     id: 'rec',
     seqs,
+    gaps,
     write(ev) {
       seqs.push(ev.seq as number)
       return true
+    },
+    gap(_topic, missed) {
+      gaps.push(missed)
     },
   }
 }
@@ -107,6 +112,8 @@ describe('Sequencer', () => {
     seq.offer(event(4)) // 1-3 are gone from the window (trimmed, or never held)
     await vi.advanceTimersByTimeAsync(HOLD_MS)
     expect(sub.seqs).toEqual([4])
+    // The live subscriber is told in-band what it will never get (1-3), not left to guess.
+    expect(sub.gaps).toEqual([3])
     // 6 was appended after the window was read: 5 may still be on its way.
     windowHolds = [4, 5, 6]
     windowLast = 6
