@@ -31,6 +31,8 @@ function recordingBackend() {
       dropped: 0,
       bytesSent: 0,
       slowConsumerDisconnects: 0,
+      replayed: 0,
+      gaps: 0,
       nodes: [],
     }),
     nodes: async () => [],

@@ -21,6 +21,12 @@ export interface Config {
   shutdownTimeoutMs: number
   corsOrigins: string[]
   logLevel: string
+  /** Replay window per topic: events held (0 = off), their age, bytes; bytes per node (memory). */
+  replay: { events: number; ageMs: number; topicBytes: number; budgetBytes: number }
+  /** A topic stays live this long after its last subscriber leaves (0: the spec's drop rule). */
+  lingerMs: number
+  /** Cluster: a draining node keeps its topics registered this long while its clients move. */
+  drainLingerMs: number
 }
 
 export type Env = Record<string, string | undefined>
@@ -103,5 +109,13 @@ export function loadConfig(env: Env): Config {
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     corsOrigins: list(env.CORS_ORIGINS ?? '*'),
     logLevel,
+    replay: {
+      events: int(env, 'REPLAY_EVENTS', 1_000, 0, 1_000_000),
+      ageMs: int(env, 'REPLAY_AGE_MS', 300_000, 1_000, 86_400_000),
+      topicBytes: int(env, 'REPLAY_TOPIC_BYTES', 1_048_576, 1_024, 1_073_741_824),
+      budgetBytes: int(env, 'REPLAY_BUDGET_BYTES', 67_108_864, 1_024, 68_719_476_736),
+    },
+    lingerMs: int(env, 'LINGER_MS', 0, 0, 3_600_000),
+    drainLingerMs: int(env, 'DRAIN_LINGER_MS', 10_000, 0, 600_000),
   }
 }

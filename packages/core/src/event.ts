@@ -1,3 +1,4 @@
+import { CURSOR_SEPARATOR, cursorPart } from './cursor.ts'
 import { formatEvent } from './sse.ts'
 
 const encoder = new TextEncoder()
@@ -9,58 +10,137 @@ export interface GatewayEvent {
   id: string
   event?: string | undefined
   data: string
-}
-
-/** The JSON envelope used by WebSocket frames and by `?envelope=json` event streams. */
-export function formatWsFrame(ev: GatewayEvent): string {
-  return JSON.stringify({ topic: ev.topic, id: ev.id, event: ev.event ?? null, data: ev.data })
+  /** The topic's sequence number for this event, given by the topic's store (resume). */
+  seq?: number | undefined
+  /** The store's epoch `seq` belongs to. */
+  epoch?: string | undefined
 }
 
 /**
- * One event, encoded at most once per wire format however many subscribers receive it: the
- * fan-out path writes these same bytes to every socket.
+ * How one subscriber's frames name their resume cursor. Every subscriber of a single topic
+ * shares the cursor the event itself gives (`key` ''); subscribers of several topics share one
+ * per topic list on a node (`key`: the list), made from where each of those topics stands.
+ */
+export interface CursorScope {
+  readonly key: string
+  /** The cursor to write after `ev` (without the publisher's id). */
+  cursor(ev: GatewayEvent): string
+}
+
+/** The scope of every single-topic subscription: the cursor is the event's own position. */
+export const SINGLE_TOPIC: CursorScope = {
+  key: '',
+  cursor: (ev) => singleTopicCursor(ev),
+}
+
+function singleTopicCursor(ev: GatewayEvent): string {
+  return `1.${cursorPart(ev.topic, { epoch: ev.epoch as string, seq: ev.seq as number })}`
+}
+
+/** The SSE `id:` of an event: `<publisher id>~<cursor>`, or the publisher's id when unsequenced. */
+export function sseIdOf(ev: GatewayEvent, cursor: string | undefined): string {
+  return cursor === undefined ? ev.id : `${ev.id}${CURSOR_SEPARATOR}${cursor}`
+}
+
+/** The JSON envelope used by WebSocket frames and by `?envelope=json` event streams. */
+export function formatWsFrame(ev: GatewayEvent, cursor?: string): string {
+  return JSON.stringify({
+    topic: ev.topic,
+    id: ev.id,
+    event: ev.event ?? null,
+    data: ev.data,
+    cursor: cursor ?? null,
+  })
+}
+
+/** Encoders a runtime may pass: `text` for WebSocket frames, `sse` for event-stream bytes. */
+export interface EventEncoders {
+  /** Text to UTF-8 bytes; a runtime passes its own when its sockets take another subclass (Node: Buffer). */
+  text?: (text: string) => Uint8Array
+  /** An SSE frame to the bytes written to the stream (Node: one HTTP/1.1 chunk). Default: `text`. */
+  sse?: (frame: string) => Uint8Array
+}
+
+type Format = 0 | 1 | 2
+const SSE: Format = 0
+const JSON_FRAME: Format = 1
+const ENVELOPE: Format = 2
+
+/**
+ * One event, encoded at most once per wire format and cursor scope however many subscribers
+ * receive it: the fan-out path writes these same bytes to every socket of a scope (every
+ * single-topic subscriber shares one).
  */
 export class EncodedEvent implements GatewayEvent {
   readonly topic: string
   readonly id: string
   readonly event: string | undefined
   readonly data: string
-  #sse: Uint8Array | undefined
-  #json: Uint8Array | undefined
-  #envelope: Uint8Array | undefined
+  readonly seq: number | undefined
+  readonly epoch: string | undefined
+  readonly #text: (text: string) => Uint8Array
+  readonly #sseEncode: (frame: string) => Uint8Array
+  /** Single-topic bytes per format (the common case: no map lookup). */
+  readonly #single: Array<Uint8Array | undefined> = [undefined, undefined, undefined]
+  /** Bytes of multi-topic scopes, per format then key. */
+  #scoped: Array<Map<string, Uint8Array>> | undefined
 
-  readonly #encode: (text: string) => Uint8Array
-
-  /**
-   * `encode` turns text into UTF-8 bytes; a runtime passes its own when its sockets take
-   * another `Uint8Array` subclass without copying (Node: `Buffer`, which `socket.write` would
-   * otherwise wrap once per subscriber).
-   */
-  constructor(ev: GatewayEvent, encode: (text: string) => Uint8Array = encodeUtf8) {
+  constructor(ev: GatewayEvent, encoders: EventEncoders = {}) {
     this.topic = ev.topic
     this.id = ev.id
     this.event = ev.event
     this.data = ev.data
-    this.#encode = encode
+    this.seq = ev.seq
+    this.epoch = ev.epoch
+    this.#text = encoders.text ?? encodeUtf8
+    this.#sseEncode = encoders.sse ?? this.#text
+  }
+
+  #cursor(scope: CursorScope): string | undefined {
+    if (this.seq === undefined || this.epoch === undefined) return undefined
+    return scope.key === '' ? singleTopicCursor(this) : scope.cursor(this)
+  }
+
+  #encode(format: Format, scope: CursorScope): Uint8Array {
+    const cursor = this.#cursor(scope)
+    if (format === JSON_FRAME) return this.#text(formatWsFrame(this, cursor))
+    const data = format === ENVELOPE ? formatWsFrame(this, cursor) : this.data
+    return this.#sseEncode(
+      formatEvent({ id: sseIdOf(this, cursor), event: this.event, topic: this.topic, data }),
+    )
+  }
+
+  #get(format: Format, scope: CursorScope): Uint8Array {
+    if (scope.key === '') {
+      let b = this.#single[format]
+      if (b === undefined) {
+        b = this.#encode(format, scope)
+        this.#single[format] = b
+      }
+      return b
+    }
+    this.#scoped ??= [new Map(), new Map(), new Map()]
+    const byKey = this.#scoped[format] as Map<string, Uint8Array>
+    let b = byKey.get(scope.key)
+    if (b === undefined) {
+      b = this.#encode(format, scope)
+      byKey.set(scope.key, b)
+    }
+    return b
   }
 
   /** `id/event/topic/data` SSE frame. */
-  get sse(): Uint8Array {
-    this.#sse ??= this.#encode(formatEvent(this))
-    return this.#sse
+  sse(scope: CursorScope = SINGLE_TOPIC): Uint8Array {
+    return this.#get(SSE, scope)
   }
 
-  /** JSON envelope `{"topic","id","event","data"}` as UTF-8 bytes (a WebSocket text frame). */
-  get json(): Uint8Array {
-    this.#json ??= this.#encode(formatWsFrame(this))
-    return this.#json
+  /** JSON envelope `{"topic","id","event","data","cursor"}` as UTF-8 (a WebSocket text frame). */
+  json(scope: CursorScope = SINGLE_TOPIC): Uint8Array {
+    return this.#get(JSON_FRAME, scope)
   }
 
   /** SSE frame whose data is the JSON envelope (`?envelope=json`). */
-  get sseEnvelope(): Uint8Array {
-    this.#envelope ??= this.#encode(
-      formatEvent({ id: this.id, event: this.event, topic: this.topic, data: formatWsFrame(this) }),
-    )
-    return this.#envelope
+  sseEnvelope(scope: CursorScope = SINGLE_TOPIC): Uint8Array {
+    return this.#get(ENVELOPE, scope)
   }
 }

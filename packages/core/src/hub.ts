@@ -1,4 +1,5 @@
-import type { EncodedEvent } from './event.ts'
+import { type TopicPosition, encodeCursor } from './cursor.ts'
+import { type CursorScope, type EncodedEvent, SINGLE_TOPIC } from './event.ts'
 import { formatEvent } from './sse.ts'
 
 const encoder = new TextEncoder()
@@ -45,6 +46,21 @@ export function tailDropFrame(topic: string, id: string): Uint8Array {
   return encoder.encode(formatEvent({ event: 'drop', id, data }))
 }
 
+/** SSE frame a tail receives when a resuming connection was told it missed events of the topic. */
+export function tailGapFrame(
+  topic: string,
+  gap: { connectionId: string; reason: string; missed?: number | undefined },
+): Uint8Array {
+  const data = JSON.stringify({
+    topic,
+    connectionId: gap.connectionId,
+    reason: gap.reason,
+    missed: gap.missed ?? null,
+    time: new Date().toISOString(),
+  })
+  return encoder.encode(formatEvent({ event: 'gap', data }))
+}
+
 /**
  * The local subscribers of every topic on this node, and the fan-out to them. A topic exists
  * while it has a subscriber: the last `remove` deletes it from every map, leaving nothing behind.
@@ -52,6 +68,8 @@ export function tailDropFrame(topic: string, id: string): Uint8Array {
 export class LocalHub {
   readonly #topics = new Map<string, Set<Sink>>()
   readonly #tails = new Map<string, Set<TailSink>>()
+  /** Where each live topic stands on this node: the last event delivered, or the store's position at subscribe. */
+  readonly #positions = new Map<string, TopicPosition>()
   readonly #hooks: HubHooks
 
   constructor(hooks: HubHooks = {}) {
@@ -73,6 +91,7 @@ export class LocalHub {
     if (!sinks?.delete(sink)) return
     if (sinks.size === 0) {
       this.#topics.delete(topic)
+      this.#positions.delete(topic)
       this.#hooks.lastSubscriber?.(topic)
     }
   }
@@ -121,10 +140,45 @@ export class LocalHub {
     return this.#tails.keys()
   }
 
+  /** Where `topic` stands on this node (undefined: not live here, or its store has not said). */
+  position(topic: string): TopicPosition | undefined {
+    return this.#positions.get(topic)
+  }
+
+  /** Records the store's position of a live topic (at subscribe), unless an event already moved it. */
+  setPosition(topic: string, pos: TopicPosition): void {
+    const cur = this.#positions.get(topic)
+    if (cur === undefined || cur.epoch !== pos.epoch || cur.seq < pos.seq) {
+      this.#positions.set(topic, pos)
+    }
+  }
+
+  /**
+   * The cursor scope of a subscription to `topics` on this node: single-topic subscribers share
+   * the event's own cursor; those of several topics share one per topic list, made from where
+   * each of the topics stands here (every subscriber of a topic on this node got the same events).
+   */
+  scopeFor(topics: readonly string[]): CursorScope {
+    if (topics.length === 1) return SINGLE_TOPIC
+    const positions = this.#positions
+    return {
+      key: topics.join(','),
+      cursor: (ev) =>
+        encodeCursor(topics, (t) =>
+          t === ev.topic && ev.seq !== undefined && ev.epoch !== undefined
+            ? { epoch: ev.epoch, seq: ev.seq }
+            : positions.get(t),
+        ),
+    }
+  }
+
   /** Writes the event to every local subscriber of its topic, then to its tails. */
   publish(ev: EncodedEvent): number {
     const sinks = this.#topics.get(ev.topic)
     let n = 0
+    if (ev.seq !== undefined && ev.epoch !== undefined && sinks) {
+      this.#positions.set(ev.topic, { epoch: ev.epoch, seq: ev.seq })
+    }
     if (sinks) {
       // A sink may remove itself while we iterate (slow consumer): Set iteration tolerates that.
       for (const sink of sinks) if (sink.write(ev)) n++
@@ -135,6 +189,13 @@ export class LocalHub {
       for (const t of tails) t.writeRaw(frame)
     }
     return n
+  }
+
+  /** Writes a pre-framed notice (a resume's gap) to the local tails of `topic`. */
+  tailNotice(topic: string, frame: Uint8Array): void {
+    const tails = this.#tails.get(topic)
+    if (!tails) return
+    for (const t of tails) t.writeRaw(frame)
   }
 
   /** Tells the local tails of `topic` that a publish was dropped. */

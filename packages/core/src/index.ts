@@ -6,10 +6,34 @@ export type { Config, Env } from './config.ts'
 export { loadConfig, randomKey } from './config.ts'
 export type { ErrorCode } from './errors.ts'
 export { GatewayError, errorResponse, statusOf } from './errors.ts'
-export type { GatewayEvent } from './event.ts'
-export { EncodedEvent, formatWsFrame } from './event.ts'
+export type { ParsedCursor, TopicPosition } from './cursor.ts'
+export {
+  CURSOR_SEPARATOR,
+  cursorPart,
+  encodeCursor as encodeResumeCursor,
+  isEpoch,
+  newEpoch,
+  parseCursor as parseResumeCursor,
+  publisherIdOf,
+  topicHash,
+} from './cursor.ts'
+export type { CursorScope, EventEncoders, GatewayEvent } from './event.ts'
+export { EncodedEvent, SINGLE_TOPIC, formatWsFrame, sseIdOf } from './event.ts'
+export type { ConnectedInfo, GapInfo, GapReason } from './gateway-events.ts'
+export {
+  GATEWAY_EVENTS,
+  RESERVED_EVENT_PREFIX,
+  connectedData,
+  gapData,
+  gatewaySseFrame,
+  gatewayWsFrame,
+} from './gateway-events.ts'
 export type { HubHooks, Sink, TailSink } from './hub.ts'
-export { LocalHub, tailDropFrame, tailPublishFrame } from './hub.ts'
+export { LocalHub, tailDropFrame, tailGapFrame, tailPublishFrame } from './hub.ts'
+export type { ReplayLimits } from './replay.ts'
+export { ReplayStore } from './replay.ts'
+export type { ReplayItem, ReplayPlan, ResumeAsk, StoredEvent, TopicHistory } from './resume.ts'
+export { coveredBy, planReplay, resumeAsks } from './resume.ts'
 export { createIdGenerator } from './ids.ts'
 export type { Page } from './pagination.ts'
 export {

@@ -57,6 +57,8 @@ export interface TopicInfo {
   topic: string
   subscribers: number
   nodes: string[]
+  /** The topic's replay window: events held, and their bytes where the store can tell (null otherwise). */
+  window: { events: number; bytes: number | null } | null
 }
 
 /** Live figures of one node (counters since it started). */
@@ -70,6 +72,10 @@ export interface NodeStats {
   dropped: number
   bytesSent: number
   slowConsumerDisconnects: number
+  /** Events written to resuming connections from the replay window. */
+  replayed: number
+  /** `gateway.gap` events sent: resumes that could not replay everything. */
+  gaps: number
 }
 
 /** The deployment's totals, and each node's own figures. */

@@ -1,4 +1,5 @@
 import { GatewayError } from './errors.ts'
+import { RESERVED_EVENT_PREFIX } from './gateway-events.ts'
 
 /** Topic names and event ids: 1–128 characters from `A–Z a–z 0–9 - _ . : @ /`. */
 export const NAME_RE = /^[A-Za-z0-9\-_.:@/]{1,128}$/
@@ -58,7 +59,7 @@ export function validateId(raw: string | null | undefined): string {
   return id
 }
 
-/** Checks an event type (`x-sse-event`): same characters as a topic. */
+/** Checks an event type (`x-sse-event`): same characters as a topic, not a reserved `gateway.` type. */
 export function validateEventType(raw: string | null | undefined): string | undefined {
   if (raw == null) return undefined
   const ev = raw.trim()
@@ -67,6 +68,12 @@ export function validateEventType(raw: string | null | undefined): string | unde
     throw new GatewayError(
       'bad_request',
       `invalid x-sse-event ${quote(ev)}: use 1-128 characters from A-Z a-z 0-9 - _ . : @ /`,
+    )
+  }
+  if (ev.startsWith(RESERVED_EVENT_PREFIX)) {
+    throw new GatewayError(
+      'bad_request',
+      `invalid x-sse-event ${quote(ev)}: types starting with "${RESERVED_EVENT_PREFIX}" are reserved for the gateway's own events`,
     )
   }
   return ev

@@ -59,7 +59,7 @@ async function createNamespace(
   log: Logger,
   url: () => string,
 ): Promise<TopicNamespace> {
-  if (!config.redisUrl) return new MemoryNamespace({ nodeId, counters, url: url() })
+  if (!config.redisUrl) return new MemoryNamespace({ nodeId, counters, url: url(), config })
   const { RedisNamespace } = await import('./redis-namespace.ts')
   return new RedisNamespace({ config, nodeId, counters, log, url, forward: config.clusterForward })
 }
