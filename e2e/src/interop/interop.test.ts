@@ -51,7 +51,9 @@ const clients: Client[] = [
     name: b.name,
     language: 'browser',
     transport: b.transport,
-    library: b.library,
+    library: browserReason
+      ? b.library
+      : `${b.library}, driven by playwright-core ${playwrightVersion()}`,
     version: 'Chromium (version when run)',
     ...(browserReason ? { notRun: browserReason } : {}),
   })),
@@ -99,19 +101,11 @@ const results: InteropCell[] = []
 afterAll(async () => {
   await host?.stop()
   writeInteropReport(RESULTS_DIR, {
-    clients: clients.map(
-      ({ name, language, transport, library, version, max_event_bytes, notRun }) => ({
-        name,
-        language,
-        transport,
-        library: name.startsWith('chromium-')
-          ? `${library}, driven by playwright-core ${playwrightVersion()}`
-          : library,
-        version,
-        ...(max_event_bytes ? { max_event_bytes } : {}),
-        ...(notRun ? { notRun } : {}),
-      }),
-    ),
+    clients: clients.map((c) => {
+      const { kind: _kind, ...info } = c
+      if ('spec' in info) delete (info as { spec?: unknown }).spec
+      return info as ClientInfo
+    }),
     targets: factories.map((f) => {
       const notRun = targetReasons.get(f.name)
       return notRun ? { name: f.name, notRun } : { name: f.name }
@@ -210,7 +204,8 @@ for (const factory of factories) {
                   ? `${subUrl()}/sse?${q}`
                   : `${subUrl().replace(/^http/, 'ws')}/ws?${q}`
               client = await startClient(c, url)
-              const note = await s.run(
+              const notes = new Set<string>()
+              await s.run(
                 {
                   client,
                   transport: c.transport,
@@ -218,10 +213,12 @@ for (const factory of factories) {
                   target: t(),
                   pubUrl: pubUrl(),
                   subUrl: subUrl(),
+                  notes,
                 },
                 (n) => `${c.name}-${s.name}-${n}`,
               )
-              record('passed', Math.round(performance.now() - started), note)
+              const detail = [...notes].join('; ')
+              record('passed', Math.round(performance.now() - started), detail || undefined)
             } catch (err) {
               record('failed', Math.round(performance.now() - started), (err as Error).message)
               throw err

@@ -25,6 +25,8 @@ export interface ClientSpec {
   max_event_bytes?: number
   /** How a user raises that limit (shown in the report next to the limit). */
   limit_workaround?: string
+  /** What a user of this library should know (shown in the report). */
+  notes?: string
   /** The client's directory (set by the harness). */
   dir: string
 }

@@ -23,6 +23,8 @@ export interface ClientInfo {
   library: string
   version: string
   max_event_bytes?: number
+  /** The client's own notes (its client.json): how it uses the library, what to know. */
+  notes?: string
   notRun?: string
 }
 
@@ -111,7 +113,7 @@ const oneLine = (s: string | undefined, max = 400) => {
 
 function mark(c: InteropCell | undefined): string {
   if (!c) return ''
-  if (c.status === 'passed') return '✓'
+  if (c.status === 'passed') return c.detail ? '✓ (note)' : '✓'
   if (c.status === 'failed') return '✗ **fail**'
   if (c.status === 'limit') return 'limit'
   return '–'
@@ -132,11 +134,17 @@ export function renderMarkdown(r: InteropReport): string {
   md += 'without `?envelope=json`), or the whole frame (WebSocket). On a cluster the client is on '
   md += 'another node than the publisher. Made by `e2e/src/interop/interop.test.ts`; clients are '
   md += 'in `e2e/interop/clients/` (one `client.json` each) plus the browser drivers.\n\n'
-  md += '`✓` passed · `✗` failed (see Failures) · `limit` the library refuses the size by default '
+  md +=
+    '`✓` passed (`(note)`: with something to know, see Notes) · `✗` failed (see Failures) · `limit` the library refuses the size by default '
   md += '(see Limits for the workaround) · `–` not run (see Not run).\n\n'
   md += '## Clients\n\n| client | transport | library | version |\n| --- | --- | --- | --- |\n'
   for (const c of r.clients)
     md += `| ${c.name} | ${c.transport} | ${c.library} | ${c.version}${c.notRun ? ` (not run: ${c.notRun})` : ''} |\n`
+  const clientNotes = r.clients.filter((c) => c.notes)
+  if (clientNotes.length) {
+    md += '\n'
+    for (const c of clientNotes) md += `- **${c.name}**: ${oneLine(c.notes, 1000)}\n`
+  }
   md += '\n## Scenarios\n\n'
   for (const s of r.scenarios) md += `- **${s.name}**: ${s.title}\n`
   const scen = r.scenarios.map((s) => s.name)
