@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { afterAll, beforeAll, describe, it } from 'vitest'
-import { selectedTargets, type Target } from '../targets/index.ts'
+import { ALL_TARGETS, selectedTargets, type Target } from '../targets/index.ts'
 import { ROOT } from '../targets/util.ts'
 import {
   BROWSER_CLIENTS,
@@ -100,19 +100,28 @@ beforeAll(async () => {
 const results: InteropCell[] = []
 afterAll(async () => {
   await host?.stop()
-  writeInteropReport(RESULTS_DIR, {
-    clients: clients.map((c) => {
-      const { kind: _kind, ...info } = c
-      if ('spec' in info) delete (info as { spec?: unknown }).spec
-      return info as ClientInfo
-    }),
-    targets: factories.map((f) => {
-      const notRun = targetReasons.get(f.name)
-      return notRun ? { name: f.name, notRun } : { name: f.name }
-    }),
-    scenarios: SCENARIOS.map(({ name, title }) => ({ name, title })),
-    results,
-  })
+  writeInteropReport(
+    RESULTS_DIR,
+    {
+      clients: clients.map(({ name, language, transport, library, version, ...c }): ClientInfo => ({
+        name,
+        language,
+        transport,
+        library,
+        version,
+        ...(c.max_event_bytes ? { max_event_bytes: c.max_event_bytes } : {}),
+        ...(c.notes ? { notes: c.notes } : {}),
+        ...(c.notRun ? { notRun: c.notRun } : {}),
+      })),
+      targets: factories.map((f) => {
+        const notRun = targetReasons.get(f.name)
+        return notRun ? { name: f.name, notRun } : { name: f.name }
+      }),
+      scenarios: SCENARIOS.map(({ name, title }) => ({ name, title })),
+      results,
+    },
+    ALL_TARGETS.map((f) => f.name),
+  )
 })
 
 /** Why a cell is not run at declaration time (target or client unavailable), or undefined. */

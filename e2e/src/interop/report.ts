@@ -49,6 +49,8 @@ const key = (c: Pick<InteropCell, 'client' | 'target' | 'scenario'>) =>
 export function writeInteropReport(
   dir: string,
   run: Omit<InteropReport, 'date' | 'totals'>,
+  /** Every target name in report order (this run's and earlier runs' targets are sorted by it). */
+  targetOrder: string[] = [],
 ): InteropReport {
   const jsonPath = join(dir, 'interop-matrix.json')
   let prev: InteropReport | undefined
@@ -69,6 +71,11 @@ export function writeInteropReport(
   for (const t of prev?.targets ?? [])
     if (!targets.some((x) => x.name === t.name) && kept.some((c) => c.target === t.name))
       targets.push(t)
+  const rank = (name: string) => {
+    const i = targetOrder.indexOf(name)
+    return i === -1 ? targetOrder.length : i
+  }
+  targets.sort((a, b) => rank(a.name) - rank(b.name))
   const results = [...kept, ...run.results].sort(
     (a, b) => order(run, targets, a) - order(run, targets, b),
   )
