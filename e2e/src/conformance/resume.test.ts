@@ -58,6 +58,10 @@ forEachTarget((target) => {
     ])
     expect(back.gatewayEvents.map((e) => e.event)).toEqual(['gateway.connected'])
     expect(JSON.parse(back.gatewayEvents[0]?.data ?? '').resumed).toBe(true)
+    // A resumed connection's first event carries the cursor it resumed from: a client that drops
+    // its last id on an event without one still comes back to the same place.
+    const resumedFrom = (last as string).slice((last as string).indexOf('~') + 1)
+    expect(back.gatewayEvents[0]?.id).toBe(`~${resumedFrom}`)
     back.close()
     keeper.close()
   })
@@ -152,6 +156,30 @@ forEachTarget((target) => {
     expect(gap).toMatchObject({ reason: 'expired', topics: [t] })
     expect(gap.missed[t]).toBeGreaterThanOrEqual(1)
     back.close()
+  })
+
+  it('shows a resume gap in the admin tail of the topic', async () => {
+    const t = uniqueTopic('tailgap')
+    const tail = await SseClient.open(`${target().url}/admin/api/topics/${t}/tail`, {
+      authorization: `Bearer ${target().apiKey}`,
+    })
+    const keeper = await connected(`?topic=${t}`)
+    const sub = await connected(`?topic=${t}`)
+    const cursor = sub.lastEventId as string
+    sub.close()
+    for (let i = 1; i <= E2E_REPLAY_EVENTS + 2; i++) await pub(t, `g${i}`, `${i}`)
+    const back = await connected(`?topic=${t}`, { 'last-event-id': cursor })
+    await tail.until(() => tail.events.some((e) => e.event === 'gap'), 10_000, 'a gap in the tail')
+    const gap = JSON.parse(tail.events.find((e) => e.event === 'gap')?.data ?? '{}')
+    expect(gap).toMatchObject({
+      topic: t,
+      connectionId: back.connectionId,
+      reason: 'expired',
+      missed: 2,
+    })
+    back.close()
+    keeper.close()
+    tail.close()
   })
 
   it('says `malformed` for a cursor it did not write, and `unknown-topic` for a topic the cursor lacks', async () => {

@@ -34,7 +34,8 @@ export function has(cmd: string): boolean {
 const built = (path: string, setup: string) =>
   existsSync(path) && statSync(path).isFile() ? undefined : `${path} not built (${setup})`
 
-const SETUP = 'run make setup, or bash scripts/setup.d/40-examples.sh'
+const PYTHON = resolve(dir('python'), '.venv/bin/python')
+const RUST_SETUP = 'run make setup, or bash scripts/setup.d/43-rust.sh'
 
 export const LANGUAGES: Language[] = [
   {
@@ -67,10 +68,14 @@ export const LANGUAGES: Language[] = [
   },
   {
     name: 'python',
-    subscriber: { cmd: 'python3', args: ['subscriber.py'], cwd: dir('python') },
-    publisher: { cmd: 'python3', args: ['publisher.py'], cwd: dir('python') },
-    unitTests: { cmd: 'python3', args: ['-m', 'unittest', '-v'], cwd: dir('python') },
-    unavailable: () => (has('python3') ? undefined : 'python3 not found on PATH'),
+    // The virtual environment scripts/setup.d/41-python.sh makes, with the pinned requirements.
+    subscriber: { cmd: PYTHON, args: ['subscriber.py'], cwd: dir('python') },
+    publisher: { cmd: PYTHON, args: ['publisher.py'], cwd: dir('python') },
+    unitTests: { cmd: PYTHON, args: ['-m', 'unittest', '-v'], cwd: dir('python') },
+    unavailable: () =>
+      has('python3')
+        ? built(PYTHON, 'run make setup, or bash scripts/setup.d/41-python.sh')
+        : 'python3 not found on PATH',
   },
   {
     name: 'go',
@@ -83,7 +88,12 @@ export const LANGUAGES: Language[] = [
       cwd: dir('go'),
     },
     unavailable: () =>
-      has('go') ? built(resolve(dir('go'), 'bin/subscriber'), SETUP) : 'go not found on PATH',
+      has('go')
+        ? built(
+            resolve(dir('go'), 'bin/subscriber'),
+            'run make setup, or bash scripts/setup.d/42-go.sh',
+          )
+        : 'go not found on PATH',
   },
   {
     name: 'rust',
@@ -97,9 +107,11 @@ export const LANGUAGES: Language[] = [
       args: [],
       cwd: dir('rust'),
     },
+    // No parser of its own left to test (reqwest-eventsource reads the stream): `cargo test`
+    // builds the programs' test targets, which type-checks them, and runs none.
     unitTests: {
       cmd: 'cargo',
-      args: ['test', '--release', '--locked', '--offline', '--lib'],
+      args: ['test', '--release', '--locked', '--offline'],
       cwd: dir('rust'),
     },
     build: {
@@ -109,7 +121,7 @@ export const LANGUAGES: Language[] = [
     },
     unavailable: () =>
       has('cargo')
-        ? built(resolve(dir('rust'), 'target/release/subscriber'), SETUP)
+        ? built(resolve(dir('rust'), 'target/release/subscriber'), RUST_SETUP)
         : 'cargo not found on PATH',
   },
 ]

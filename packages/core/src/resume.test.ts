@@ -71,12 +71,12 @@ describe('ReplayStore', () => {
   })
 
   it('keeps all topics within the byte budget, oldest first', () => {
-    const store = new ReplayStore({ ...limits, events: 100, budgetBytes: 400 })
+    const store = new ReplayStore({ ...limits, events: 100, budgetBytes: 1_600 })
     const a = store.position('a')
     const b = store.position('b')
     for (let i = 0; i < 4; i++) store.append('a', { id: `a${i}`, data: 'x'.repeat(30) })
     for (let i = 0; i < 4; i++) store.append('b', { id: `b${i}`, data: 'x'.repeat(30) })
-    expect(store.bytes).toBeLessThanOrEqual(400)
+    expect(store.bytes).toBeLessThanOrEqual(1_600)
     expect(store.history('a', a).events.length).toBeLessThan(4)
     expect(store.history('b', b).events.map((e) => e.id)).toEqual(['b0', 'b1', 'b2', 'b3'])
   })

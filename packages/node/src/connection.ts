@@ -168,7 +168,7 @@ export class LocalConnection implements Sink {
       return true
     }
     const floor = this.#floor
-    if (floor !== undefined && floor.has(ev.topic)) {
+    if (floor?.has(ev.topic)) {
       if (coveredBy(floor, ev)) return false
       // Events of a topic arrive in order: once one passes the floor, no later one is below it.
       floor.delete(ev.topic)

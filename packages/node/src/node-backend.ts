@@ -28,6 +28,13 @@ import { type Counters, LocalConnection } from './connection.ts'
 import { CONNECTED_CHUNK, END_CHUNK, chunkBytes, chunkOf } from './frames.ts'
 import type { TopicNamespace } from './namespace.ts'
 
+/** The cursor part of what a client sent back, when it is safe to write in an `id:` line. */
+function echoCursor(lastEventId: string | undefined): string | undefined {
+  if (lastEventId === undefined) return undefined
+  const cursor = lastEventId.slice(lastEventId.indexOf('~') + 1)
+  return /^[\x21-\x7e]{1,4096}$/.test(cursor) ? cursor : undefined
+}
+
 /** What @hono/node-server and our upgrade handler put in `c.env`. */
 export interface NodeBindings {
   incoming: IncomingMessage
@@ -188,7 +195,13 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
         positions.size > 0 ? encodeResumeCursor(conn.topics, (t) => positions.get(t)) : undefined
       conn.writeGatewayEvent(GATEWAY_EVENTS.connected, connectedData(info), cursor)
     } else {
-      conn.writeGatewayEvent(GATEWAY_EVENTS.connected, connectedData(info), undefined)
+      // The cursor it resumes from, as its own id: a client library that forgets the last id on
+      // an event without one (reqwest-eventsource does) still resumes from the right place.
+      conn.writeGatewayEvent(
+        GATEWAY_EVENTS.connected,
+        connectedData(info),
+        echoCursor(req.lastEventId),
+      )
       const plan = planReplay(conn.topics, asks, histories)
       for (const item of plan.items) {
         if (item.kind === 'event') {

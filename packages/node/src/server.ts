@@ -1,13 +1,21 @@
 import { existsSync } from 'node:fs'
-import { type IncomingMessage, STATUS_CODES, type Server, type ServerResponse } from 'node:http'
+import {
+  type IncomingMessage,
+  STATUS_CODES,
+  type Server,
+  type ServerResponse,
+  createServer,
+} from 'node:http'
 import { hostname } from 'node:os'
 import type { Socket } from 'node:net'
-import { createAdaptorServer } from '@hono/node-server'
+import { getRequestListener } from '@hono/node-server'
 import { serveStatic } from '@hono/node-server/serve-static'
 import {
   type Config,
   type Logger,
   createGatewayApp,
+  createKeyCheck,
+  createPublish,
   errorResponse,
   readBodyText,
 } from '@sse-gateway/core'
@@ -15,6 +23,7 @@ import type { Hono } from 'hono'
 import { WebSocketServer } from 'ws'
 import { newCounters } from './connection.ts'
 import { readIncomingText } from './body.ts'
+import { bodyArrived, createFastPublish, isPublish } from './fast-publish.ts'
 import { MemoryNamespace } from './memory-namespace.ts'
 import { createMetrics } from './metrics.ts'
 import type { TopicNamespace } from './namespace.ts'
@@ -64,17 +73,6 @@ async function createNamespace(
   return new RedisNamespace({ config, nodeId, counters, log, url, forward: config.clusterForward })
 }
 
-/**
- * Whether the whole request body is already here (read or buffered). `complete` is set a tick
- * after the bytes are parsed, so a buffered body of the declared length counts as arrived too.
- */
-function bodyArrived(req: IncomingMessage): boolean {
-  if (req.complete || req.readableEnded) return true
-  const declared = req.headers['content-length']
-  if (declared === undefined) return req.headers['transfer-encoding'] === undefined
-  return req.readableLength >= Number(declared)
-}
-
 /** Writes a Response as raw HTTP to a socket that was handed to us by an `upgrade` event. */
 async function writeRaw(socket: Socket, res: Response): Promise<void> {
   const body = Buffer.from(await res.arrayBuffer())
@@ -113,6 +111,7 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
     counters,
     liveConnections: () => backend.liveConnections,
     topics: () => namespace.hub.topicCount,
+    ...(namespace instanceof MemoryNamespace ? { replay: () => namespace.store } : {}),
   })
   const adminDir = opts.adminDir && existsSync(opts.adminDir) ? opts.adminDir : undefined
 
@@ -160,9 +159,24 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
     },
   })
 
-  // overrideGlobalObjects (the default) swaps in @hono/node-server's light Request/Response:
-  // without it every answer is an undici Response read back as a stream, about 3× slower.
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server
+  const fastPublish = createFastPublish({
+    publish: createPublish({
+      backend,
+      config,
+      checkKey: createKeyCheck(config.apiKeys),
+      log,
+      observer: metrics.observer,
+    }),
+    corsOrigins: config.corsOrigins,
+    log,
+  })
+  // getRequestListener's default swaps in @hono/node-server's light Request/Response: without
+  // it every answer is an undici Response read back as a stream, about 3× slower.
+  const honoListener = getRequestListener(app.fetch)
+  // POST /publish skips the router and the Web Request/Response (fast-publish.ts).
+  const server = createServer((req, res) =>
+    isPublish(req) ? fastPublish(req, res) : void honoListener(req, res),
+  )
   // Sockets with no request in flight (spare browser sockets, idle keep-alive): the drain closes
   // them at once, instead of waiting SHUTDOWN_TIMEOUT_MS for a request that never comes.
   const sockets = new Set<Socket>()
