@@ -35,7 +35,9 @@ export class BrowserHost {
   private constructor(
     readonly browser: Browser,
     readonly server: Server,
+    /** A blank page; `pageUrl + path` serves what `pages` holds for `/path`. */
     readonly pageUrl: string,
+    readonly pages: Map<string, string>,
   ) {}
 
   static async start(): Promise<BrowserHost> {
@@ -54,14 +56,17 @@ export class BrowserHost {
         '--disable-sync',
       ],
     })
-    const server = createServer((_req, res) => {
+    const pages = new Map<string, string>()
+    const server = createServer((req, res) => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
-      res.end('<!doctype html><meta charset="utf-8"><title>interop</title>')
+      res.end(
+        pages.get(req.url ?? '/') ?? '<!doctype html><meta charset="utf-8"><title>interop</title>',
+      )
     })
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     const addr = server.address()
     const port = addr && typeof addr === 'object' ? addr.port : 0
-    return new BrowserHost(browser, server, `http://127.0.0.1:${port}/`)
+    return new BrowserHost(browser, server, `http://127.0.0.1:${port}/`, pages)
   }
 
   get version(): string {
