@@ -187,13 +187,21 @@ export function renderMarkdown(r: InteropReport): string {
     ...new Set(r.results.filter((c) => c.status === 'not-run').map((c) => oneLine(c.detail))),
   ]
   if (notRun.length) md += `\n## Not run\n\n${notRun.map((d) => `- ${d}`).join('\n')}\n`
-  const notes = new Map<string, string[]>()
-  for (const c of r.results)
-    if (c.status === 'passed' && c.detail)
-      notes.set(c.detail, [...(notes.get(c.detail) ?? []), key(c)])
+  // One line per note: the cells it applies to, as client · scenario (targets).
+  const notes = new Map<string, Map<string, string[]>>()
+  for (const c of r.results) {
+    if (c.status !== 'passed' || !c.detail) continue
+    const cells = notes.get(c.detail) ?? new Map<string, string[]>()
+    const where = `${c.client} · ${c.scenario}`
+    cells.set(where, [...(cells.get(where) ?? []), c.target])
+    notes.set(c.detail, cells)
+  }
   if (notes.size) {
     md += '\n## Notes\n\n'
-    for (const [note, cells] of notes) md += `- ${oneLine(note)} (${cells.join('; ')})\n`
+    for (const [note, cells] of notes) {
+      const list = [...cells].map(([where, targets]) => `${where} (${targets.join(', ')})`)
+      md += `- ${oneLine(note)}: ${list.join('; ')}\n`
+    }
   }
   return md
 }
