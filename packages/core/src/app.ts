@@ -8,7 +8,7 @@ import { createIdGenerator } from './ids.ts'
 import { type GatewayBackend, type Logger, type PublishObserver, silentLogger } from './ports.ts'
 import { SSE_HEADERS } from './sse.ts'
 import { createPublish } from './publish.ts'
-import { parseTopics } from './topics.ts'
+import { parseSubscription } from './subscription.ts'
 
 export interface GatewayDeps<C extends Context> {
   backend: GatewayBackend<C>
@@ -137,20 +137,17 @@ export function createGatewayApp<C extends Context>(deps: GatewayDeps<C>): Hono 
         'GET /ws needs a WebSocket upgrade (Upgrade: websocket)',
       )
     }
-    const raw = c.req.header('x-sse-topic') ?? c.req.query('topic')
-    const topics = parseTopics(raw, config.maxTopicsPerConnection)
-    const envelope = c.req.query('envelope')
-    if (envelope !== undefined && envelope !== 'json' && envelope !== 'none') {
-      throw new GatewayError('bad_request', `invalid envelope "${envelope.slice(0, 32)}": use json`)
-    }
+    const ask = parseSubscription(
+      (n) => c.req.header(n),
+      (n) => c.req.query(n),
+      config.maxTopicsPerConnection,
+    )
     return backend.subscribe(c as C, {
       connectionId: newId(),
       transport,
-      topics,
-      envelope: envelope === 'json',
+      ...ask,
       remoteAddress: undefined,
       userAgent: c.req.header('user-agent'),
-      lastEventId: c.req.header('last-event-id') ?? c.req.query('lastEventId'),
     })
   }
   app.get('/sse', subscribe('sse'))

@@ -14,6 +14,7 @@ import {
   type Config,
   type Logger,
   createGatewayApp,
+  createIdGenerator,
   createKeyCheck,
   createPublish,
   errorResponse,
@@ -23,7 +24,13 @@ import type { Hono } from 'hono'
 import { WebSocketServer } from 'ws'
 import { newCounters } from './connection.ts'
 import { readIncomingText } from './body.ts'
-import { bodyArrived, createFastPublish, isPublish } from './fast-publish.ts'
+import {
+  bodyArrived,
+  createFastPublish,
+  createNativeSubscribe,
+  isPublish,
+  isSubscribe,
+} from './native-routes.ts'
 import { MemoryNamespace } from './memory-namespace.ts'
 import { createMetrics } from './metrics.ts'
 import type { TopicNamespace } from './namespace.ts'
@@ -115,10 +122,12 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
   })
   const adminDir = opts.adminDir && existsSync(opts.adminDir) ? opts.adminDir : undefined
 
+  const newConnectionId = createIdGenerator()
   const app = createGatewayApp({
     backend,
     config,
     log,
+    newConnectionId,
     observer: metrics.observer,
     metrics: metrics.render,
     readBody: (c, max) => {
@@ -173,10 +182,13 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
   // getRequestListener's default swaps in @hono/node-server's light Request/Response: without
   // it every answer is an undici Response read back as a stream, about 3× slower.
   const honoListener = getRequestListener(app.fetch)
-  // POST /publish skips the router and the Web Request/Response (fast-publish.ts).
-  const server = createServer((req, res) =>
-    isPublish(req) ? fastPublish(req, res) : void honoListener(req, res),
-  )
+  const nativeSubscribe = createNativeSubscribe({ backend, config, newConnectionId, log })
+  // POST /publish and GET /sse skip the router and the Web Request/Response (native-routes.ts).
+  const server = createServer((req, res) => {
+    if (isPublish(req)) fastPublish(req, res)
+    else if (isSubscribe(req)) nativeSubscribe(req, res)
+    else void honoListener(req, res)
+  })
   // Sockets with no request in flight (spare browser sockets, idle keep-alive): the drain closes
   // them at once, instead of waiting SHUTDOWN_TIMEOUT_MS for a request that never comes.
   const sockets = new Set<Socket>()
