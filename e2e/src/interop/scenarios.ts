@@ -196,7 +196,7 @@ async function deliver(
  * lines: an empty untyped event whose whole id is empty or repeats the previous event's. (A
  * duplicate of a published empty event would look the same; every other duplicate is seen.)
  */
-function published(received: Received[]): { events: Received[]; phantoms: number } {
+export function published(received: Received[]): { events: Received[]; phantoms: number } {
   const events: Received[] = []
   let phantoms = 0
   let previousId = ''
