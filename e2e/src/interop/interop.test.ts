@@ -29,6 +29,8 @@ import { EVENT_TYPES, probeResume, SCENARIOS, type Scenario } from './scenarios.
 const RESULTS_DIR = resolve(ROOT, 'test-results')
 const RUN_DATE = new Date().toISOString()
 const BIG_EVENT = 64 * 1024
+/** Above the sum of a cell's own bounded waits (the longest, resume: about 70 s). */
+const CELL_TIMEOUT_MS = 120_000
 
 type Client = ClientInfo &
   ({ kind: 'program'; spec: ClientSpec } | { kind: 'browser'; name: BrowserClientName })
@@ -193,48 +195,52 @@ for (const factory of factories) {
             it.skip(`${s.name} (limit: ${limit})`, () => {})
             continue
           }
-          it(s.name, async (ctx) => {
-            if (s.needsResume && noResume) {
-              record('not-run', 0, `${factory.name}: ${noResume}`)
-              ctx.skip(noResume)
-            }
-            const started = performance.now()
-            let client: ClientRun | undefined
-            try {
-              const built = buildErrors.get(c.name)
-              if (built) throw new Error(`${c.name} does not build: ${built}`)
-              const topics = Array.from(
-                { length: s.topics },
-                (_, i) => `interop/${tag}/${c.name}/${s.name}/${String.fromCharCode(97 + i)}`,
-              )
-              const q = `topic=${encodeURIComponent(topics.join(','))}`
-              const url =
-                c.transport === 'sse'
-                  ? `${subUrl()}/sse?${q}`
-                  : `${subUrl().replace(/^http/, 'ws')}/ws?${q}`
-              client = await startClient(c, url)
-              const notes = new Set<string>()
-              await s.run(
-                {
-                  client,
-                  transport: c.transport,
-                  topics,
-                  target: t(),
-                  pubUrl: pubUrl(),
-                  subUrl: subUrl(),
-                  notes,
-                },
-                (n) => `${c.name}-${s.name}-${n}`,
-              )
-              const detail = [...notes].join('; ')
-              record('passed', Math.round(performance.now() - started), detail || undefined)
-            } catch (err) {
-              record('failed', Math.round(performance.now() - started), (err as Error).message)
-              throw err
-            } finally {
-              await client?.stop()
-            }
-          })
+          it(
+            s.name,
+            async (ctx) => {
+              if (s.needsResume && noResume) {
+                record('not-run', 0, `${factory.name}: ${noResume}`)
+                ctx.skip(noResume)
+              }
+              const started = performance.now()
+              let client: ClientRun | undefined
+              try {
+                const built = buildErrors.get(c.name)
+                if (built) throw new Error(`${c.name} does not build: ${built}`)
+                const topics = Array.from(
+                  { length: s.topics },
+                  (_, i) => `interop/${tag}/${c.name}/${s.name}/${String.fromCharCode(97 + i)}`,
+                )
+                const q = `topic=${encodeURIComponent(topics.join(','))}`
+                const url =
+                  c.transport === 'sse'
+                    ? `${subUrl()}/sse?${q}`
+                    : `${subUrl().replace(/^http/, 'ws')}/ws?${q}`
+                client = await startClient(c, url)
+                const notes = new Set<string>()
+                await s.run(
+                  {
+                    client,
+                    transport: c.transport,
+                    topics,
+                    target: t(),
+                    pubUrl: pubUrl(),
+                    subUrl: subUrl(),
+                    notes,
+                  },
+                  (n) => `${c.name}-${s.name}-${n}`,
+                )
+                const detail = [...notes].join('; ')
+                record('passed', Math.round(performance.now() - started), detail || undefined)
+              } catch (err) {
+                record('failed', Math.round(performance.now() - started), (err as Error).message)
+                throw err
+              } finally {
+                await client?.stop()
+              }
+            },
+            CELL_TIMEOUT_MS,
+          )
         }
       })
     }
