@@ -95,7 +95,8 @@ export class LocalConnection implements Sink {
   readonly transport: Transport
   readonly topics: string[]
   readonly node: string
-  readonly connectedAt: string
+  /** When it connected (ms since the epoch; `info()` gives the ISO string). */
+  readonly connectedMs: number
   readonly remoteAddress: string | null
   readonly userAgent: string | null
   eventsSent = 0
@@ -138,7 +139,7 @@ export class LocalConnection implements Sink {
     this.transport = opts.transport
     this.topics = opts.topics
     this.node = opts.node
-    this.connectedAt = new Date().toISOString()
+    this.connectedMs = Date.now()
     this.remoteAddress = opts.remoteAddress ?? null
     this.userAgent = opts.userAgent ?? null
     this.#socket = opts.socket
@@ -351,7 +352,7 @@ export class LocalConnection implements Sink {
       transport: this.transport,
       topics: this.topics,
       node: this.node,
-      connectedAt: this.connectedAt,
+      connectedAt: new Date(this.connectedMs).toISOString(),
       remoteAddress: this.remoteAddress,
       userAgent: this.userAgent,
       eventsSent: this.eventsSent,
