@@ -1,10 +1,10 @@
 import { EncodedEvent, silentLogger } from '@sse-gateway/core'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { LocalConnection, newCounters } from './connection.ts'
+import { type LocalConnection, newCounters } from './connection.ts'
 import type { ForwardKind } from './forward.ts'
 import { RedisNamespace } from './redis-namespace.ts'
-import { type TestRedis, startTestRedis } from './redis-test-server.ts'
+import { type TestRedis, startTestRedis, testConnection } from './redis-test-server.ts'
 
 // The adapter alone, against a real redis-server: directory bookkeeping, lease expiry and
 // re-registration. Connections here are real LocalConnection objects without a socket: they
@@ -55,22 +55,7 @@ async function node(id: string, opts: { ttlMs?: number; forward?: ForwardKind } 
   return ns
 }
 
-let connN = 0
-function conn(ns: RedisNamespace, topics: string[]): LocalConnection {
-  connN++
-  return new LocalConnection({
-    id: `c${Date.now().toString(36).padStart(9, '0')}${String(connN).padStart(5, '0')}test`,
-    transport: 'sse',
-    topics,
-    node: ns.nodeId,
-    remoteAddress: '127.0.0.1',
-    userAgent: 'unit',
-    envelope: false,
-    slowConsumerBytes: 1 << 20,
-    counters: newCounters(),
-    onClose: (c) => ns.detach(c),
-  })
-}
+const conn = testConnection
 
 const topicHash = (t: string) => admin.hgetall(`${prefix}topic:${t}`)
 const topicNames = () => admin.zrange(`${prefix}topics`, 0, -1)

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { LocalConnection, newCounters } from './connection.ts'
 import { RedisNamespace } from './redis-namespace.ts'
 import { clusterKeys } from './redis-scripts.ts'
-import { type TestRedis, startTestRedis } from './redis-test-server.ts'
+import { type TestRedis, startTestRedis, testConnection } from './redis-test-server.ts'
 import { RedisWindow } from './redis-window.ts'
 import { defineWindowScripts } from './redis-window-scripts.ts'
 
@@ -61,22 +61,7 @@ async function node(id: string, opts: { lingerMs?: number; drainLingerMs?: numbe
   return ns
 }
 
-let connN = 0
-function conn(ns: RedisNamespace, topics: string[]): LocalConnection {
-  connN++
-  return new LocalConnection({
-    id: `c${Date.now().toString(36).padStart(9, '0')}${String(connN).padStart(5, '0')}resume`,
-    transport: 'sse',
-    topics,
-    node: ns.nodeId,
-    remoteAddress: '127.0.0.1',
-    userAgent: 'unit',
-    envelope: false,
-    slowConsumerBytes: 1 << 20,
-    counters: newCounters(),
-    onClose: (c) => ns.detach(c),
-  })
-}
+const conn = testConnection
 
 /** A subscriber of one topic on a node's hub that records what it is written, in order. */
 function recorder(ns: RedisNamespace, topic: string): { ids: string[] } {

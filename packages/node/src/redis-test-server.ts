@@ -1,6 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
+import { LocalConnection, newCounters } from './connection.ts'
+import type { TopicNamespace } from './namespace.ts'
 
 /** A real `redis-server` on loopback for tests: no persistence, stopped by its PID. */
 export interface TestRedis {
@@ -88,4 +90,22 @@ export async function startTestRedis(): Promise<TestRedis> {
     },
     stop: () => end(proc, 'SIGTERM'),
   }
+}
+
+let connN = 0
+/** A subscriber connection with no socket, attached by hand to a namespace in unit tests. */
+export function testConnection(ns: TopicNamespace, topics: string[]): LocalConnection {
+  connN++
+  return new LocalConnection({
+    id: `c${Date.now().toString(36).padStart(9, '0')}${String(connN).padStart(5, '0')}test`,
+    transport: 'sse',
+    topics,
+    node: ns.nodeId,
+    remoteAddress: '127.0.0.1',
+    userAgent: 'unit',
+    envelope: false,
+    slowConsumerBytes: 1 << 20,
+    counters: newCounters(),
+    onClose: (c) => ns.detach(c),
+  })
 }
