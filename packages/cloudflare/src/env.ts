@@ -19,6 +19,12 @@ export interface Env {
   LOG_LEVEL?: string
   /** Shown as `node` in listings and stats; default `cloudflare`. */
   NODE_ID?: string
+  /** Replay window per topic (docs/resume.md): events held (0 = off), their age, their bytes. */
+  REPLAY_EVENTS?: string
+  REPLAY_AGE_MS?: string
+  REPLAY_TOPIC_BYTES?: string
+  /** A topic stays live this long after its last subscriber leaves; default 0. */
+  LINGER_MS?: string
 }
 
 /** The settings the Worker and its objects read, parsed once per isolate. */
@@ -38,6 +44,10 @@ const KEYS = [
   'CORS_ORIGINS',
   'LOG_LEVEL',
   'NODE_ID',
+  'REPLAY_EVENTS',
+  'REPLAY_AGE_MS',
+  'REPLAY_TOPIC_BYTES',
+  'LINGER_MS',
 ] as const
 
 /**

@@ -58,10 +58,14 @@ export class Registry extends DurableObject<Env> {
     )
   }
 
-  /** Records a new connection. Idempotent: a second add with the same id changes nothing. */
-  async add(rec: ConnRecord): Promise<void> {
+  /**
+   * Records a new connection, with what its opening counted (a resume's replay and gaps, when
+   * the Worker planned it). Idempotent: a second add with the same id changes nothing.
+   */
+  async add(rec: ConnRecord, counts?: Partial<Counts>): Promise<void> {
     const exists = this.#sql.exec('SELECT 1 FROM conns WHERE id = ?', rec.id).toArray().length > 0
     if (exists) return
+    if (counts) this.count(counts)
     this.#sql.exec(
       'INSERT INTO conns (id, transport, topics, home, connected_at, remote, ua, seen) VALUES (?,?,?,?,?,?,?,?)',
       rec.id,
@@ -173,6 +177,8 @@ export class Registry extends DurableObject<Env> {
       dropped: 0,
       bytesSent: 0,
       slowConsumerDisconnects: 0,
+      replayed: 0,
+      gaps: 0,
     }
     for (const name of COUNT_NAMES) totals[name] = values.get(name) ?? 0
     return totals

@@ -15,6 +15,11 @@ export interface TopicStream {
   readonly writer: WritableStreamDefaultWriter<ArrayBufferView>
   /** Set by every write, cleared by the heartbeat tick: only idle streams get a heartbeat. */
   wrote: boolean
+  /**
+   * Bytes of a resume's replay written at once: they may sit unread beyond the slow-consumer
+   * bound until the reader has caught up once (then this is 0 again).
+   */
+  allowance: number
   events: number
   bytes: number
 }
@@ -48,8 +53,8 @@ export class TopicStreams {
   }
 
   /**
-   * Opens a stream and returns its readable side (the response body). `connected` writes the
-   * `: connected` comment first (a single-topic stream that goes to the client as it is).
+   * Opens a stream: `body` is its readable side (the response). `connected` writes the
+   * `: connected` comment first (a tail, which goes to the client as it is).
    */
   open(opts: {
     id: string
@@ -58,7 +63,7 @@ export class TopicStreams {
     heartbeat: boolean
     connected: boolean
     signal: AbortSignal | undefined
-  }): ReadableStream<Uint8Array> {
+  }): { stream: TopicStream; body: ReadableStream<Uint8Array> } {
     // A native byte stream: workerd pipes it to the client without running JS per chunk.
     const { readable, writable } = new IdentityTransformStream({ highWaterMark: 64 * 1024 })
     const s: TopicStream = {
@@ -68,6 +73,7 @@ export class TopicStreams {
       heartbeat: opts.heartbeat,
       writer: writable.getWriter(),
       wrote: false,
+      allowance: 0,
       events: 0,
       bytes: 0,
     }
@@ -77,7 +83,7 @@ export class TopicStreams {
     opts.signal?.addEventListener('abort', () => this.#gone(s, 'left'), { once: true })
     if (opts.connected) this.write(s, CONNECTED)
     this.#timer ??= setInterval(() => this.#tick(), this.#heartbeatMs)
-    return readable
+    return { stream: s, body: readable }
   }
 
   /** Writes without waiting. False when the stream is gone or was closed as a slow consumer. */
@@ -87,7 +93,8 @@ export class TopicStreams {
       this.#gone(s, 'left')
       return false
     }
-    if (size < -this.#slowBytes) {
+    if (size >= 0) s.allowance = 0
+    else if (size < -(this.#slowBytes + s.allowance)) {
       s.writer.abort('slow consumer').catch(() => {})
       this.#gone(s, 'slow')
       return false
@@ -95,6 +102,12 @@ export class TopicStreams {
     s.writer.write(bytes).catch(() => this.#gone(s, 'left'))
     s.wrote = true
     return true
+  }
+
+  /** Writes what a connection gets before its live stream (a resume's replay): exempt from the slow-consumer bound once. */
+  writeAhead(s: TopicStream, bytes: Uint8Array): boolean {
+    s.allowance += bytes.byteLength
+    return this.write(s, bytes)
   }
 
   /** Ends a subscriber's stream cleanly (admin disconnect). False when there is no such stream. */
