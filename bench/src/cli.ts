@@ -41,7 +41,7 @@ function allTargets(): TargetKind[] {
 
 /** Targets by name, in the order given. */
 function namedTargets(names: string[]): TargetKind[] {
-  const known = [...allTargets(), nchanTarget(2)]
+  const known = [...allTargets(), nchanTarget(2), nodeTarget(ROOT, { replayOff: true })]
   return names.map((n) => {
     const t = known.find((k) => k.name === n)
     if (!t) throw new Error(`unknown target ${n}: use ${known.map((k) => k.name).join(', ')}`)

@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # Client examples (examples/*): the toolchains and builds the examples matrix runs. Quick when
-# everything is already there (under a second): go and cargo rebuild only what changed.
-#   TypeScript: tsx comes with the root `npm ci` (examples/typescript is a workspace).
-#   Python:     the standard library only (3.9+); nothing to install.
-#   Go:         the standard library only; `go build` into examples/go/bin.
-#   Rust:       `cargo build --release --locked` (ureq + serde_json from crates.io, pinned by
-#               Cargo.lock); about 30 s the first time on 2 cores.
+# everything is already there.
+#   TypeScript: its packages come with the root `npm ci` (examples/typescript is a workspace).
+#   Python:     scripts/setup.d/41-python.sh (a venv with the pinned requirements), when present.
+#   Go:         scripts/setup.d/42-go.sh.
+#   Rust:       scripts/setup.d/43-rust.sh.
 # A missing toolchain is reported here, and by the matrix as "not run", by name.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,18 +14,4 @@ if ! command -v python3 >/dev/null; then
   say "python3 not found: the Python examples will be reported as not run"
 elif ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 9))'; then
   say "examples/python needs Python >= 3.9, found $(python3 --version 2>&1)"
-fi
-
-if command -v go >/dev/null; then
-  [ -x examples/go/bin/subscriber ] || say "build examples/go (go build -o examples/go/bin/)"
-  (cd examples/go && go build -buildvcs=false -o bin/ ./cmd/...)
-else
-  say "go not found: the Go examples will be reported as not run"
-fi
-
-if command -v cargo >/dev/null; then
-  [ -x examples/rust/target/release/subscriber ] || say "build examples/rust (cargo build --release --locked)"
-  (cd examples/rust && cargo build --release --locked --quiet)
-else
-  say "cargo not found: the Rust examples will be reported as not run"
 fi

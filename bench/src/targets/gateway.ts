@@ -50,20 +50,27 @@ async function startNode(
   return { p, ep: { host, port } }
 }
 
-/** The Node gateway, one process, embedded mode (`make start`). */
-export function nodeTarget(root: string): TargetKind {
+/**
+ * The Node gateway, one process, embedded mode (`make start`). `replayOff`: the same with the
+ * replay window switched off (REPLAY_EVENTS=0), to measure what the window costs in one run.
+ */
+export function nodeTarget(root: string, variant: { replayOff?: boolean } = {}): TargetKind {
+  const name = variant.replayOff ? 'node-replay-off' : 'node'
+  const label = variant.replayOff ? 'Node gateway, replay window off' : 'Node gateway (single node)'
   return {
-    name: 'node',
-    label: 'Node gateway (single node)',
+    name,
+    label,
     async unavailable() {
       return existsSync(gatewayMain(root)) ? undefined : 'packages/node/dist/main.js is not built'
     },
     async start(opts) {
-      const { p, ep } = await startNode(root, opts, 'node', '127.0.0.1', { NODE_ID: 'bench' })
+      const env: Record<string, string> = { NODE_ID: 'bench' }
+      if (variant.replayOff) env.REPLAY_EVENTS = '0'
+      const { p, ep } = await startNode(root, opts, name, '127.0.0.1', env)
       return {
-        name: 'node',
-        label: this.label,
-        detail: `${relative(root, gatewayMain(root))} on Node ${process.version}, embedded mode, default settings`,
+        name,
+        label,
+        detail: `${relative(root, gatewayMain(root))} on Node ${process.version}, embedded mode, ${variant.replayOff ? 'REPLAY_EVENTS=0, otherwise ' : ''}default settings`,
         kind: 'gateway',
         apiKey: API_KEY,
         publishAt: [ep],

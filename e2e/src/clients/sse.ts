@@ -1,7 +1,13 @@
 import { Waitable } from './waitable.ts'
 import http from 'node:http'
 
-/** One event as a spec-following parser sees it, plus our `topic:` field. */
+/** The gateway's own event types start with this (gateway.connected, gateway.gap). */
+const RESERVED = 'gateway.'
+
+/**
+ * One published event as a spec-following parser sees it, plus our `topic:` field. `id` is the
+ * publisher's id: the part of the SSE `id:` before `~` (the rest is the resume cursor).
+ */
 export interface ParsedEvent {
   id: string | undefined
   event: string | undefined
@@ -18,7 +24,14 @@ export class SseClient extends Waitable {
     return `; got ${this.events.length} events`
   }
 
+  /** Published events, in order (the gateway's own events are in `gatewayEvents`). */
   readonly events: ParsedEvent[] = []
+  /** The whole SSE `id:` of each of `events` (`<publisher id>~<cursor>`). */
+  readonly rawIds: Array<string | undefined> = []
+  /** The gateway's own events (`gateway.*`), `id` being the whole SSE id. */
+  readonly gatewayEvents: ParsedEvent[] = []
+  /** What an EventSource would send back as `Last-Event-ID` now. */
+  lastEventId: string | undefined
   readonly comments: string[] = []
   status = 0
   headers: http.IncomingHttpHeaders = {}
@@ -112,13 +125,21 @@ export class SseClient extends Waitable {
 
   #line(line: string): void {
     if (line === '') {
+      if (this.#cur.id !== undefined) this.lastEventId = this.#cur.id
       if (this.#cur.data.length > 0) {
-        this.events.push({
-          id: this.#cur.id,
+        const raw = this.#cur.id
+        const ev = {
+          id: raw,
           event: this.#cur.event,
           topic: this.#cur.topic,
           data: this.#cur.data.join('\n'),
-        })
+        }
+        if (ev.event?.startsWith(RESERVED)) this.gatewayEvents.push(ev)
+        else {
+          const at = raw?.indexOf('~') ?? -1
+          this.events.push({ ...ev, id: at === -1 ? raw : raw?.slice(0, at) })
+          this.rawIds.push(raw)
+        }
       }
       this.#cur = { data: [] }
       return
@@ -141,6 +162,12 @@ export class SseClient extends Waitable {
   async waitForEvents(n: number, timeoutMs = 10_000): Promise<ParsedEvent[]> {
     await this.until(() => this.events.length >= n, timeoutMs, `${n} events`)
     return this.events.slice(0, n)
+  }
+
+  /** Waits for the `n`th gateway event (`gateway.connected`, `gateway.gap`) and returns them. */
+  async waitForGatewayEvents(n: number, timeoutMs = 10_000): Promise<ParsedEvent[]> {
+    await this.until(() => this.gatewayEvents.length >= n, timeoutMs, `${n} gateway events`)
+    return this.gatewayEvents.slice(0, n)
   }
 
   waitForEnd(timeoutMs = 10_000): Promise<void> {

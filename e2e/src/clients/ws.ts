@@ -8,13 +8,22 @@ export interface WsEvent {
   data: string
 }
 
+/** A frame as the gateway sends it: published events carry their resume cursor. */
+interface WsFrame extends WsEvent {
+  cursor: string | null
+}
+
 /** A WebSocket subscriber that collects the gateway's JSON frames. */
 export class WsClient extends Waitable {
   protected override progress(): string {
     return `; got ${this.events.length} events`
   }
 
+  /** Published events, in order, without their cursor (it is in `cursors`). */
   readonly events: WsEvent[] = []
+  readonly cursors: Array<string | null> = []
+  /** The gateway's own frames (`topic` null, `event` gateway.*). */
+  readonly gatewayEvents: WsFrame[] = []
   readonly ws: WebSocket
   connectionId: string | undefined
   closed = false
@@ -24,7 +33,13 @@ export class WsClient extends Waitable {
     super()
     this.ws = ws
     ws.on('message', (data) => {
-      this.events.push(JSON.parse(data.toString()) as WsEvent)
+      const frame = JSON.parse(data.toString()) as WsFrame
+      if (frame.topic === null) this.gatewayEvents.push(frame)
+      else {
+        const { cursor, ...ev } = frame
+        this.events.push(ev)
+        this.cursors.push(cursor)
+      }
       this.notify()
     })
     ws.on('close', (code) => {
@@ -71,6 +86,19 @@ export class WsClient extends Waitable {
   async waitForEvents(n: number, timeoutMs = 10_000): Promise<WsEvent[]> {
     await this.until(() => this.events.length >= n, timeoutMs, `${n} WebSocket events`)
     return this.events.slice(0, n)
+  }
+
+  /** The cursor to resume after the last frame (`?lastEventId=`). */
+  get lastCursor(): string | undefined {
+    for (let i = this.cursors.length - 1; i >= 0; i--)
+      if (this.cursors[i]) return this.cursors[i] ?? undefined
+    const connected = this.gatewayEvents.find((f) => f.event === 'gateway.connected')
+    return connected?.cursor ?? undefined
+  }
+
+  async waitForGatewayEvents(n: number, timeoutMs = 10_000): Promise<WsFrame[]> {
+    await this.until(() => this.gatewayEvents.length >= n, timeoutMs, `${n} gateway frames`)
+    return this.gatewayEvents.slice(0, n)
   }
 
   close(): void {

@@ -152,14 +152,22 @@ forEachTarget((target) => {
       new Promise((_, rej) => setTimeout(() => rej(new Error('no events')), 10_000)),
     ])
     es.close()
+    // The publisher's id comes first in lastEventId, then `~` and the resume cursor, which the
+    // envelope carries too.
+    const cursors = got.map((g) => (g.data as { cursor: string }).cursor)
     expect(got).toEqual([
-      { type: 'message', lastEventId: 'x1', data: { topic: a, id: 'x1', event: null, data: 'A' } },
+      {
+        type: 'message',
+        lastEventId: `x1~${cursors[0]}`,
+        data: { topic: a, id: 'x1', event: null, data: 'A', cursor: cursors[0] },
+      },
       {
         type: 'update',
-        lastEventId: 'x2',
-        data: { topic: b, id: 'x2', event: 'update', data: 'B' },
+        lastEventId: `x2~${cursors[1]}`,
+        data: { topic: b, id: 'x2', event: 'update', data: 'B', cursor: cursors[1] },
       },
     ])
+    expect(cursors[0]).toMatch(/^1(\.[0-9a-z]+-[0-9a-z]+-[0-9a-z]+){2}$/)
   })
 
   it('sends the connect comment and heartbeat comments on an idle stream', async () => {

@@ -35,6 +35,7 @@ const built = (path: string, setup: string) =>
   existsSync(path) && statSync(path).isFile() ? undefined : `${path} not built (${setup})`
 
 const SETUP = 'run make setup, or bash scripts/setup.d/40-examples.sh'
+const RUST_SETUP = 'run make setup, or bash scripts/setup.d/43-rust.sh'
 
 export const LANGUAGES: Language[] = [
   {
@@ -79,7 +80,12 @@ export const LANGUAGES: Language[] = [
       cwd: dir('go'),
     },
     unavailable: () =>
-      has('go') ? built(resolve(dir('go'), 'bin/subscriber'), SETUP) : 'go not found on PATH',
+      has('go')
+        ? built(
+            resolve(dir('go'), 'bin/subscriber'),
+            'run make setup, or bash scripts/setup.d/42-go.sh',
+          )
+        : 'go not found on PATH',
   },
   {
     name: 'rust',
@@ -93,9 +99,11 @@ export const LANGUAGES: Language[] = [
       args: [],
       cwd: dir('rust'),
     },
+    // No parser of its own left to test (reqwest-eventsource reads the stream): `cargo test`
+    // builds the programs' test targets, which type-checks them, and runs none.
     unitTests: {
       cmd: 'cargo',
-      args: ['test', '--release', '--locked', '--offline', '--lib'],
+      args: ['test', '--release', '--locked', '--offline'],
       cwd: dir('rust'),
     },
     build: {
@@ -105,7 +113,7 @@ export const LANGUAGES: Language[] = [
     },
     unavailable: () =>
       has('cargo')
-        ? built(resolve(dir('rust'), 'target/release/subscriber'), SETUP)
+        ? built(resolve(dir('rust'), 'target/release/subscriber'), RUST_SETUP)
         : 'cargo not found on PATH',
   },
 ]

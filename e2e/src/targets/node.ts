@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Target, TargetFactory } from './types.ts'
-import { ROOT, freePort, spawnLogged, waitReady } from './util.ts'
+import { E2E_REPLAY_EVENTS, ROOT, freePort, spawnLogged, waitReady } from './util.ts'
 
 export const NODE_MAIN = resolve(ROOT, 'packages/node/dist/main.js')
 
@@ -19,6 +19,7 @@ export async function startNodeGateway(
     // Short heartbeats and a small slow-consumer bound so the suites see both within seconds.
     HEARTBEAT_MS: '1000',
     SLOW_CONSUMER_BYTES: '262144',
+    REPLAY_EVENTS: String(E2E_REPLAY_EVENTS),
     ...env,
   })
   const url = `http://127.0.0.1:${port}`

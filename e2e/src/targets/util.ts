@@ -4,6 +4,12 @@ import { resolve } from 'node:path'
 
 export const ROOT = resolve(import.meta.dirname, '../../..')
 
+/**
+ * The replay window every e2e target runs with (REPLAY_EVENTS): small, so the resume suite can
+ * publish past it in a moment; everything else is the default.
+ */
+export const E2E_REPLAY_EVENTS = 50
+
 /** A TCP port free on `host` right now (the OS picks it). */
 export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((res, rej) => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import type { Target, TargetFactory } from './types.ts'
-import { ROOT, freePort, spawnLogged, waitReady } from './util.ts'
+import { E2E_REPLAY_EVENTS, ROOT, freePort, spawnLogged, waitReady } from './util.ts'
 
 const run = promisify(execFile)
 export const CF_PACKAGE = resolve(ROOT, 'packages/cloudflare')
@@ -63,7 +63,13 @@ export async function startWranglerDev(
   const port = await freePort()
   const inspector = await freePort()
   const apiKey = vars.API_KEYS?.split(',')[0] ?? 'e2e-key'
-  const allVars = { API_KEYS: apiKey, HEARTBEAT_MS: '1000', LOG_LEVEL: 'warn', ...vars }
+  const allVars = {
+    API_KEYS: apiKey,
+    HEARTBEAT_MS: '1000',
+    LOG_LEVEL: 'warn',
+    REPLAY_EVENTS: String(E2E_REPLAY_EVENTS),
+    ...vars,
+  }
   const args = [WRANGLER, 'dev', 'dist/worker.js', '-c', config, '--no-bundle']
   args.push('--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector))
   args.push('--persist-to', join(dir, 'state'), '--log-level', 'warn')

@@ -7,7 +7,7 @@ export interface ReplayLimits {
   events: number
   /** Events older than this are let go. */
   ageMs: number
-  /** Bytes held per topic (body, id and type, counted in UTF-16 code units, plus 64 a event). */
+  /** Bytes held per topic (body, id and type, counted in UTF-16 code units, plus 320 an event). */
   topicBytes: number
   /** Bytes held by all topics of this store together: the oldest go first past it. */
   budgetBytes: number
@@ -18,7 +18,8 @@ interface Held extends StoredEvent {
   bytes: number
 }
 
-const OVERHEAD = 64
+/** What one held event costs the heap beyond its strings (measured: bench/scripts/replay-memory.ts). */
+const OVERHEAD = 320
 
 /** One topic's history in memory: its epoch, the last sequence number given, the held events. */
 class TopicLog {

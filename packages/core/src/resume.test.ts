@@ -71,12 +71,12 @@ describe('ReplayStore', () => {
   })
 
   it('keeps all topics within the byte budget, oldest first', () => {
-    const store = new ReplayStore({ ...limits, events: 100, budgetBytes: 400 })
+    const store = new ReplayStore({ ...limits, events: 100, budgetBytes: 1_600 })
     const a = store.position('a')
     const b = store.position('b')
     for (let i = 0; i < 4; i++) store.append('a', { id: `a${i}`, data: 'x'.repeat(30) })
     for (let i = 0; i < 4; i++) store.append('b', { id: `b${i}`, data: 'x'.repeat(30) })
-    expect(store.bytes).toBeLessThanOrEqual(400)
+    expect(store.bytes).toBeLessThanOrEqual(1_600)
     expect(store.history('a', a).events.length).toBeLessThan(4)
     expect(store.history('b', b).events.map((e) => e.id)).toEqual(['b0', 'b1', 'b2', 'b3'])
   })
@@ -163,6 +163,20 @@ describe('planReplay', () => {
     ).toEqual(['reset', 'unknown-topic'])
     expect(plan.positions.get('b')).toEqual({ epoch: 'f', seq: 9 })
     expect(plan.positions.get('a')).toEqual({ epoch: 'new', seq: 1 })
+  })
+
+  it('moves past drops that follow the last held event, so a reconnect does not repeat the gap', () => {
+    const plan = planReplay(
+      ['a'],
+      [{ topic: 'a', after: { epoch: 'e', seq: 1 } }],
+      new Map([['a', h('e', 6, [2, 3, 4])]]),
+    )
+    expect(plan.items[0]).toMatchObject({
+      kind: 'gap',
+      gap: { reason: 'expired', missed: { a: 2 } },
+    })
+    expect(plan.positions.get('a')).toEqual({ epoch: 'e', seq: 6 })
+    expect(plan.items.at(-1)?.cursor).toBe(encodeCursor(['a'], () => ({ epoch: 'e', seq: 6 })))
   })
 
   it('has nothing to say when nothing was missed', () => {

@@ -71,7 +71,7 @@ export function planReplay(
 ): ReplayPlan {
   const positions = new Map<string, TopicPosition>()
   const gaps = new Map<GapReason, GapInfo>()
-  const toReplay: Array<[string, string, StoredEvent[]]> = []
+  const toReplay: Array<[string, TopicHistory]> = []
   const gap = (reason: GapReason, topic: string, missed?: number) => {
     let g = gaps.get(reason)
     if (!g) {
@@ -100,15 +100,17 @@ export function planReplay(
     }
     const first = h.events[0]
     positions.set(ask.topic, first ? { epoch: h.epoch, seq: first.seq - 1 } : now)
-    if (h.events.length > 0) toReplay.push([ask.topic, h.epoch, h.events])
+    if (h.events.length > 0) toReplay.push([ask.topic, h])
   }
   const cursor = () => encodeCursor(topics, (t) => positions.get(t))
   const items: ReplayItem[] = []
   for (const g of gaps.values()) items.push({ kind: 'gap', gap: g, cursor: cursor() })
   let replayed = 0
-  for (const [topic, epoch, events] of toReplay) {
-    for (const e of events) {
-      positions.set(topic, { epoch, seq: e.seq })
+  for (const [topic, { epoch, events, last }] of toReplay) {
+    for (const [i, e] of events.entries()) {
+      // After the last held event the client has had, or been told about, everything up to the
+      // store's last number (a drop after it was counted in the gap): a reconnect repeats nothing.
+      positions.set(topic, { epoch, seq: i === events.length - 1 ? last : e.seq })
       items.push({
         kind: 'event',
         event: { topic, id: e.id, event: e.event, data: e.data, seq: e.seq, epoch },

@@ -1,6 +1,23 @@
 import type { Socket } from 'node:net'
-import type { ConnectionInfo, EncodedEvent, Sink, Transport } from '@sse-gateway/core'
+import {
+  type ConnectionInfo,
+  type CursorScope,
+  type EncodedEvent,
+  type GatewayEvent,
+  SINGLE_TOPIC,
+  type Sink,
+  type TopicPosition,
+  type Transport,
+  coveredBy,
+  encodeResumeCursor,
+  formatEvent,
+  formatWsFrame,
+  gatewaySseFrame,
+  gatewayWsFrame,
+  sseIdOf,
+} from '@sse-gateway/core'
 import type { WebSocket } from 'ws'
+import { END_CHUNK, chunkOf } from './frames.ts'
 
 /** Counters of one node, shared by its connections and shown in stats and metrics. */
 export interface Counters {
@@ -10,6 +27,8 @@ export interface Counters {
   dropped: number
   bytesSent: number
   slowConsumerDisconnects: number
+  replayed: number
+  gaps: number
 }
 
 export function newCounters(): Counters {
@@ -20,10 +39,12 @@ export function newCounters(): Counters {
     dropped: 0,
     bytesSent: 0,
     slowConsumerDisconnects: 0,
+    replayed: 0,
+    gaps: 0,
   }
 }
 
-const HEARTBEAT = Buffer.from(': heartbeat\n\n')
+const HEARTBEAT = chunkOf(': heartbeat\n\n')
 
 /**
  * Connections written to since the last flush. A socket is corked at its first event and
@@ -88,6 +109,16 @@ export class LocalConnection implements Sink {
   readonly #limit: number
   readonly #counters: Counters
   readonly #onClose: (conn: LocalConnection) => void
+  /** How this connection's frames name their cursor (set by the namespace when it attaches). */
+  scope: CursorScope = SINGLE_TOPIC
+  /**
+   * Live events that arrive while the connection is being attached and its replay written: held,
+   * then written by `goLive` (undefined once live).
+   */
+  #pending: EncodedEvent[] | undefined
+  #pendingBytes = 0
+  /** Per topic, the position the replay reached: a live event at or before it is a duplicate. */
+  #floor: Map<string, TopicPosition> | undefined
 
   constructor(opts: {
     id: string
@@ -126,15 +157,43 @@ export class LocalConnection implements Sink {
 
   write(ev: EncodedEvent): boolean {
     if (this.closed) return false
+    if (this.#pending) {
+      this.#pending.push(ev)
+      this.#pendingBytes += ev.data.length
+      if (this.#pendingBytes > this.#limit) {
+        this.#counters.slowConsumerDisconnects++
+        this.close('slow consumer')
+        return false
+      }
+      return true
+    }
+    const floor = this.#floor
+    if (floor?.has(ev.topic)) {
+      if (coveredBy(floor, ev)) return false
+      // Events of a topic arrive in order: once one passes the floor, no later one is below it.
+      floor.delete(ev.topic)
+      if (floor.size === 0) this.#floor = undefined
+    }
     if (this.buffered > this.#limit) {
       this.#counters.slowConsumerDisconnects++
       this.close('slow consumer')
       return false
     }
-    let bytes: Uint8Array
+    const scope = this.scope
+    const bytes = this.#socket
+      ? this.#envelope
+        ? ev.sseEnvelope(scope)
+        : ev.sse(scope)
+      : ev.json(scope)
+    this.#send(bytes)
+    this.eventsSent++
+    return true
+  }
+
+  /** Writes bytes made for this connection alone, or shared ones (SSE: chunk-framed). */
+  #send(bytes: Uint8Array): void {
     const socket = this.#socket
     if (socket) {
-      bytes = this.#envelope ? ev.sseEnvelope : ev.sse
       if (!this.#corked) {
         socket.cork()
         this.#corked = true
@@ -142,14 +201,77 @@ export class LocalConnection implements Sink {
       }
       socket.write(asBuffer(bytes))
     } else {
-      bytes = ev.json
       this.#ws?.send(bytes, { binary: false })
     }
     this.wrote = true
-    this.eventsSent++
     this.bytesSent += bytes.byteLength
     this.#counters.bytesSent += bytes.byteLength
-    return true
+  }
+
+  /** A pre-framed SSE comment chunk (`: connected`); nothing on a WebSocket. */
+  writeComment(chunk: Buffer): void {
+    if (this.closed || !this.#socket) return
+    this.#send(chunk)
+  }
+
+  /** One of the gateway's own events (`gateway.connected`, `gateway.gap`). */
+  writeGatewayEvent(type: string, data: string, cursor: string | undefined): void {
+    if (this.closed) return
+    this.#send(
+      this.#socket
+        ? chunkOf(gatewaySseFrame(type, data, cursor))
+        : Buffer.from(gatewayWsFrame(type, data, cursor)),
+    )
+  }
+
+  /** An event from the replay window, with the cursor that resumes right after it. */
+  writeReplayed(ev: GatewayEvent, cursor: string): void {
+    if (this.closed) return
+    this.#send(this.#frameFor(ev, cursor))
+    this.eventsSent++
+  }
+
+  #frameFor(ev: GatewayEvent, cursor: string | undefined): Buffer {
+    if (!this.#socket) return Buffer.from(formatWsFrame(ev, cursor))
+    const data = this.#envelope ? formatWsFrame(ev, cursor) : ev.data
+    return chunkOf(formatEvent({ id: sseIdOf(ev, cursor), event: ev.event, topic: ev.topic, data }))
+  }
+
+  /** Holds live events from now until `goLive` (set before the connection is attached). */
+  holdUntilLive(): void {
+    this.#pending ??= []
+  }
+
+  /**
+   * Ends the seam between replay and live: writes the events held meanwhile that the replay did
+   * not cover, then writes live events as they come. `positions` is where the replay left each
+   * topic; held events of several topics get this connection's own cursor, since the node's
+   * positions may already be past what it has written.
+   */
+  goLive(positions: Map<string, TopicPosition>): void {
+    const held = this.#pending ?? []
+    this.#pending = undefined
+    this.#pendingBytes = 0
+    const own = new Map(positions)
+    const multi = this.topics.length > 1
+    for (const ev of held) {
+      if (this.closed) return
+      if (coveredBy(own, ev)) continue
+      if (ev.seq !== undefined && ev.epoch !== undefined) {
+        own.set(ev.topic, { epoch: ev.epoch, seq: ev.seq })
+      }
+      if (!multi) {
+        this.write(ev)
+        continue
+      }
+      const cursor =
+        ev.seq === undefined ? undefined : encodeResumeCursor(this.topics, (t) => own.get(t))
+      this.#send(this.#frameFor(ev, cursor))
+      this.eventsSent++
+    }
+    const floor = new Map<string, TopicPosition>()
+    for (const [t, p] of own) floor.set(t, p)
+    this.#floor = floor.size > 0 ? floor : undefined
   }
 
   #awaitingPong = false
@@ -205,7 +327,10 @@ export class LocalConnection implements Sink {
     if (this.#socket) {
       // A slow consumer would never drain its buffer: destroy instead of a graceful end.
       if (reason === 'slow consumer') this.#socket.destroy()
-      else this.#socket.end()
+      else {
+        this.flush()
+        this.#socket.end(END_CHUNK)
+      }
     } else if (this.#ws) {
       if (reason === 'slow consumer') this.#ws.terminate()
       else this.#ws.close(code, reason.slice(0, 120))

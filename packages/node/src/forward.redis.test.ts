@@ -106,7 +106,7 @@ describe.each(['redis', 'http'])('forwarding over %s', (forward) => {
     const onB = await subscribe(b.url, 'y')
     const onC = await subscribe(c.url, 'y')
     // node-c stops answering as a killed process would: its lease has not run out yet.
-    const ns = c.namespace as RedisNamespace
+    const ns = c.namespace as unknown as RedisNamespace
     await ns.forwarder.stop()
     ns.redis.disconnect(false)
     c.server.closeAllConnections()

@@ -118,7 +118,7 @@ describe('Node gateway', () => {
       10_000,
       'the fast subscriber to get every event',
     )
-    for (let i = 0; i < n; i++) expect(fast.text()).toContain(`id: e${i}\n`)
+    for (let i = 0; i < n; i++) expect(fast.text()).toContain(`id: e${i}~`)
     const stats = await (
       await fetch(`${g.url}/admin/api/stats`, { headers: { 'x-api-key': KEY } })
     ).json()

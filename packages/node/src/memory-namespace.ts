@@ -1,17 +1,23 @@
 import {
+  type Config,
   type ConnectionInfo,
-  type EncodedEvent,
+  EncodedEvent,
+  type GatewayEvent,
   LocalHub,
   type NodeInfo,
   type Page,
+  ReplayStore,
+  type ResumeAsk,
   pageOfSorted,
   type Stats,
   type TailSink,
+  type TopicHistory,
   type TopicInfo,
   type TopicQuery,
   matchesPrefix,
 } from '@sse-gateway/core'
 import type { Counters, LocalConnection } from './connection.ts'
+import { NODE_ENCODERS } from './frames.ts'
 import { LocalRegistry } from './local-registry.ts'
 import type { TopicNamespace, TopicStub } from './namespace.ts'
 
@@ -21,16 +27,52 @@ import type { TopicNamespace, TopicStub } from './namespace.ts'
  */
 export class MemoryNamespace implements TopicNamespace {
   readonly nodeId: string
-  readonly hub = new LocalHub()
+  readonly hub: LocalHub
   readonly registry = new LocalRegistry()
+  /** Every topic's replay window and sequence numbers. */
+  readonly store: ReplayStore
   readonly #counters: Counters
   readonly #startedAt = new Date().toISOString()
   readonly #url: string | null
+  readonly #lingerMs: number
+  /** Topics without a subscriber that stay live until then (LINGER_MS). */
+  readonly #lingering = new Map<string, number>()
+  #sweeper: ReturnType<typeof setInterval> | undefined
+  readonly #sweepMs: number
 
-  constructor(opts: { nodeId: string; counters: Counters; url?: string }) {
+  constructor(opts: {
+    nodeId: string
+    counters: Counters
+    url?: string
+    config?: Pick<Config, 'replay' | 'lingerMs'>
+  }) {
     this.nodeId = opts.nodeId
     this.#counters = opts.counters
     this.#url = opts.url ?? null
+    const replay = opts.config?.replay ?? {
+      events: 1_000,
+      ageMs: 300_000,
+      topicBytes: 1_048_576,
+      budgetBytes: 67_108_864,
+    }
+    this.store = new ReplayStore(replay)
+    this.#sweepMs = Math.min(30_000, Math.max(1_000, Math.floor(replay.ageMs / 4)))
+    this.#lingerMs = opts.config?.lingerMs ?? 0
+    this.hub = new LocalHub({
+      lastSubscriber: (topic) => {
+        if (this.#lingerMs > 0) this.#lingering.set(topic, Date.now() + this.#lingerMs)
+      },
+    })
+  }
+
+  /** True while the topic has a subscriber here, or lingers after its last one left. */
+  #live(topic: string): boolean {
+    if (this.hub.has(topic)) return true
+    const until = this.#lingering.get(topic)
+    if (until === undefined) return false
+    if (until > Date.now()) return true
+    this.#lingering.delete(topic)
+    return false
   }
 
   idFromName(topic: string): string {
@@ -38,17 +80,33 @@ export class MemoryNamespace implements TopicNamespace {
   }
 
   get(id: string): TopicStub {
-    const hub = this.hub
+    const { hub, store } = this
     return {
-      probe: async () => hub.has(id),
-      publish: async (ev: EncodedEvent) => hub.publish(ev),
-      drop: async (eventId: string) => hub.publishDrop(id, eventId),
+      probe: async () => this.#live(id),
+      publish: async (ev: GatewayEvent) => {
+        const pos = store.append(id, ev)
+        return hub.publish(new EncodedEvent({ ...ev, ...pos }, NODE_ENCODERS))
+      },
+      drop: async (eventId: string) => {
+        store.skip(id)
+        hub.publishDrop(id, eventId)
+      },
     }
   }
 
-  async attach(conn: LocalConnection): Promise<void> {
+  async attach(conn: LocalConnection, asks?: ResumeAsk[]): Promise<Map<string, TopicHistory>> {
     this.registry.add(conn)
-    for (const t of conn.topics) this.hub.add(t, conn)
+    const histories = new Map<string, TopicHistory>()
+    for (const [i, t] of conn.topics.entries()) {
+      this.hub.add(t, conn)
+      this.#lingering.delete(t)
+      const ask = asks?.[i]
+      const h = this.store.history(t, ask && 'after' in ask ? ask.after : undefined)
+      this.hub.setPosition(t, { epoch: h.epoch, seq: h.last })
+      histories.set(t, h)
+    }
+    conn.scope = this.hub.scopeFor(conn.topics)
+    return histories
   }
 
   detach(conn: LocalConnection): void {
@@ -70,7 +128,9 @@ export class MemoryNamespace implements TopicNamespace {
       names,
       (topic) => {
         const subscribers = this.hub.subscriberCount(topic)
-        return subscribers > 0 ? { topic, subscribers, nodes: [this.nodeId] } : undefined
+        if (subscribers === 0) return undefined
+        const w = this.store.windowOf(topic)
+        return { topic, subscribers, nodes: [this.nodeId], window: w ?? null }
       },
       q.after,
       q.limit,
@@ -114,7 +174,13 @@ export class MemoryNamespace implements TopicNamespace {
     return { ready: true }
   }
 
-  async start(): Promise<void> {}
+  async start(): Promise<void> {
+    // Idle topics' windows are let go after the age bound, so memory follows the live topics.
+    this.#sweeper = setInterval(() => this.store.sweep((t) => this.#live(t)), this.#sweepMs)
+    this.#sweeper.unref()
+  }
 
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    clearInterval(this.#sweeper)
+  }
 }

@@ -10,6 +10,8 @@ export function createMetrics(opts: {
   counters: Counters
   liveConnections: () => number
   topics: () => number
+  /** The memory namespace's replay store, when there is one. */
+  replay?: () => { bytes: number }
 }): { registry: Registry; observer: PublishObserver; render: () => Promise<string> } {
   const { counters } = opts
   const registry = new Registry()
@@ -68,6 +70,27 @@ export function createMetrics(opts: {
     'Subscribers disconnected for not reading fast enough',
     () => counters.slowConsumerDisconnects,
   )
+  fromTally(
+    'sse_gateway_replayed_total',
+    'Events written to resuming connections from the replay window',
+    () => counters.replayed,
+  )
+  fromTally(
+    'sse_gateway_gaps_total',
+    'gateway.gap events sent: resumes that could not replay everything',
+    () => counters.gaps,
+  )
+  if (opts.replay) {
+    const replay = opts.replay
+    new Gauge({
+      name: 'sse_gateway_replay_bytes',
+      help: 'Bytes held in the replay windows of this node (memory namespace)',
+      registers: [registry],
+      collect() {
+        this.set(replay().bytes)
+      },
+    })
+  }
   const latency = new Histogram({
     name: 'sse_gateway_publish_duration_seconds',
     help: 'Time from a publish request to its events being written or forwarded',

@@ -1,12 +1,14 @@
 import type {
   TopicQuery,
   ConnectionInfo,
-  EncodedEvent,
+  GatewayEvent,
   LocalHub,
   NodeInfo,
   Page,
+  ResumeAsk,
   Stats,
   TailSink,
+  TopicHistory,
   TopicInfo,
 } from '@sse-gateway/core'
 import type { Hono } from 'hono'
@@ -20,12 +22,16 @@ export interface TopicStub {
   /** True when the topic has a subscriber on any node (tails do not count). */
   probe(): Promise<boolean>
   /**
-   * Writes the event to this node's subscribers and forwards it once to each other node that
+   * Gives the event the topic's next sequence number in its store (and keeps it in the replay
+   * window), writes it to this node's subscribers and forwards it once to each other node that
    * holds subscribers or tails of the topic. Resolves with the local delivery count; a forward
    * to a dead node fails on its own without holding up the others.
    */
-  publish(ev: EncodedEvent): Promise<number>
-  /** Tells every tail of the topic, on any node, that a publish with this id was dropped. */
+  publish(ev: GatewayEvent): Promise<number>
+  /**
+   * A publish dropped for want of a subscriber: takes its sequence number (a resume counts it
+   * as missed) and tells every tail of the topic, on any node, topic and id.
+   */
   drop(id: string): Promise<void>
 }
 
@@ -39,8 +45,13 @@ export interface TopicNamespace {
   readonly hub: LocalHub
   idFromName(topic: string): string
   get(id: string): TopicStub
-  /** Registers a new local connection: its topics in the hub and, in a cluster, the directory. */
-  attach(conn: LocalConnection): Promise<void>
+  /**
+   * Registers a new local connection (its topics in the hub and, in a cluster, the directory),
+   * sets its cursor scope, and reads each topic's history: after the asked position for a
+   * resume, the position alone otherwise. Resolves once a publish made anywhere reaches it (its
+   * live events are held by the connection until `goLive`).
+   */
+  attach(conn: LocalConnection, asks?: ResumeAsk[]): Promise<Map<string, TopicHistory>>
   /** Forgets a closed local connection; its topics leave the directory when it was their last. */
   detach(conn: LocalConnection): void
   attachTail(topic: string, tail: TailSink): void

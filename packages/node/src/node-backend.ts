@@ -3,7 +3,7 @@ import type { Socket } from 'node:net'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import {
   type Config,
-  EncodedEvent,
+  GATEWAY_EVENTS,
   GatewayError,
   type GatewayBackend,
   type GatewayEvent,
@@ -12,13 +12,28 @@ import {
   type SubscribeRequest,
   type TopicQuery,
   type TailSink,
+  type TopicHistory,
+  type TopicPosition,
+  connectedData,
   corsHeaders,
-  formatComment,
+  encodeResumeCursor,
+  gapData,
+  planReplay,
+  resumeAsks,
+  tailGapFrame,
 } from '@sse-gateway/core'
 import type { Context } from 'hono'
 import type { WebSocket, WebSocketServer } from 'ws'
 import { type Counters, LocalConnection } from './connection.ts'
+import { CONNECTED_CHUNK, END_CHUNK, chunkBytes, chunkOf } from './frames.ts'
 import type { TopicNamespace } from './namespace.ts'
+
+/** The cursor part of what a client sent back, when it is safe to write in an `id:` line. */
+function echoCursor(lastEventId: string | undefined): string | undefined {
+  if (lastEventId === undefined) return undefined
+  const cursor = lastEventId.slice(lastEventId.indexOf('~') + 1)
+  return /^[\x21-\x7e]{1,4096}$/.test(cursor) ? cursor : undefined
+}
 
 /** What @hono/node-server and our upgrade handler put in `c.env`. */
 export interface NodeBindings {
@@ -31,11 +46,7 @@ export type NodeContext = Context<{ Bindings: NodeBindings }>
 /** Marker returned after a WebSocket upgrade: the socket now belongs to `ws`. */
 export const UPGRADED = new Response(null, { status: 200, headers: { 'x-upgraded': '1' } })
 
-const HEARTBEAT = Buffer.from(': heartbeat\n\n')
-
-/** UTF-8 as a Buffer: what sockets take as it is (see EncodedEvent). */
-const toBuffer = (text: string): Uint8Array => Buffer.from(text, 'utf8')
-const CONNECTED = Buffer.from(formatComment('connected'))
+const HEARTBEAT = chunkOf(': heartbeat\n\n')
 
 type BackendConfig = Pick<
   Config,
@@ -85,7 +96,7 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     let subscribers = 0
     const ns = this.#ns
     const results = await Promise.all(
-      events.map((ev) => ns.get(ns.idFromName(ev.topic)).publish(new EncodedEvent(ev, toBuffer))),
+      events.map((ev) => ns.get(ns.idFromName(ev.topic)).publish(ev)),
     )
     for (const n of results) subscribers += n
     this.counters.delivered += subscribers
@@ -152,26 +163,80 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     this.connections.add(conn)
     this.counters.connectionsTotal++
     socket.once('close', () => conn.gone())
+    await this.#start(conn, req)
+    return RESPONSE_ALREADY_SENT
+  }
+
+  /**
+   * Registers the connection, then writes what it gets before its live stream: `: connected`
+   * (SSE), `gateway.connected`, and for a resume the gaps and the replayed events; then live.
+   * Only once the topics are registered everywhere does the client hear it is connected: a
+   * publish made anywhere after that reaches it.
+   */
+  async #start(conn: LocalConnection, req: SubscribeRequest): Promise<void> {
+    const asks = resumeAsks(req.topics, req.lastEventId)
+    conn.holdUntilLive()
+    let histories: Map<string, TopicHistory>
     try {
-      await this.#ns.attach(conn)
+      histories = await this.#ns.attach(conn, asks)
     } catch (err) {
       this.#log.error({ err, connection: conn.id }, 'could not register connection')
-      conn.close('unavailable')
-      return RESPONSE_ALREADY_SENT
+      conn.close('unavailable', 1011)
+      return
     }
-    // Only now, with the topics registered everywhere, does the client hear it is connected: a
-    // publish made anywhere after it sees this comment reaches it.
-    if (!conn.closed) socket.write(CONNECTED)
-    return RESPONSE_ALREADY_SENT
+    if (conn.closed) return
+    conn.writeComment(CONNECTED_CHUNK)
+    const info = { connectionId: conn.id, topics: conn.topics, resumed: asks !== undefined }
+    let positions: Map<string, TopicPosition>
+    if (asks === undefined) {
+      positions = new Map()
+      for (const [t, h] of histories) positions.set(t, { epoch: h.epoch, seq: h.last })
+      const cursor =
+        positions.size > 0 ? encodeResumeCursor(conn.topics, (t) => positions.get(t)) : undefined
+      conn.writeGatewayEvent(GATEWAY_EVENTS.connected, connectedData(info), cursor)
+    } else {
+      // The cursor it resumes from, as its own id: a client library that forgets the last id on
+      // an event without one (reqwest-eventsource does) still resumes from the right place.
+      conn.writeGatewayEvent(
+        GATEWAY_EVENTS.connected,
+        connectedData(info),
+        echoCursor(req.lastEventId),
+      )
+      const plan = planReplay(conn.topics, asks, histories)
+      for (const item of plan.items) {
+        if (item.kind === 'event') {
+          conn.writeReplayed(item.event, item.cursor)
+          continue
+        }
+        conn.writeGatewayEvent(GATEWAY_EVENTS.gap, gapData(item.gap), item.cursor)
+        this.#log.info(
+          { connection: conn.id, reason: item.gap.reason, topics: item.gap.topics },
+          'resume gap',
+        )
+        for (const t of item.gap.topics) {
+          const frame = tailGapFrame(t, {
+            connectionId: conn.id,
+            reason: item.gap.reason,
+            missed: item.gap.missed?.[t],
+          })
+          this.#ns.hub.tailNotice(t, frame)
+        }
+      }
+      this.counters.replayed += plan.replayed
+      this.counters.gaps += plan.gaps
+      positions = plan.positions
+    }
+    conn.goLive(positions)
   }
 
   /** Sends the stream's headers at once, then leaves the socket to direct writes. */
   #openStream(c: NodeContext, out: ServerResponse, extra: Record<string, string>): void {
-    // No chunked encoding: the stream is delimited by the connection's end, so each event is
-    // written to the socket as the exact pre-encoded bytes, shared by every subscriber.
+    // Chunked, written by us: every event is one chunk whose bytes are encoded once and shared
+    // by every subscriber (see frames.ts); the response object only sends the headers.
     out.useChunkedEncodingByDefault = false
     out.writeHead(200, {
       ...SSE_HEADERS,
+      'transfer-encoding': 'chunked',
       ...corsHeaders(this.#config.corsOrigins, c.req.header('origin') ?? null),
       'access-control-expose-headers': 'x-sse-connection-id',
       ...extra,
@@ -200,10 +265,7 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
           ws.on('close', () => conn.gone())
           ws.on('error', () => conn.gone())
           ws.on('pong', () => conn.pong())
-          this.#ns.attach(conn).catch((err: unknown) => {
-            this.#log.error({ err, connection: conn.id }, 'could not register connection')
-            conn.close('unavailable', 1011)
-          })
+          void this.#start(conn, req)
           resolve(UPGRADED)
         })
       } finally {
@@ -219,13 +281,13 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     if (!out) throw new GatewayError('bad_request', 'tail needs a plain HTTP request')
     this.#openStream(c, out, {})
     const socket = out.socket as Socket
-    socket.write(CONNECTED)
+    socket.write(CONNECTED_CHUNK)
     const limit = this.#config.slowConsumerBytes
     const entry = { socket }
     const tail: TailSink = {
       writeRaw(bytes) {
         if (socket.writableLength > limit) socket.destroy()
-        else socket.write(bytes)
+        else socket.write(chunkBytes(bytes))
       },
     }
     this.#tails.add(entry)
@@ -276,6 +338,6 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
   /** Ends every stream and WebSocket cleanly (WebSocket code 1001, going away). */
   closeAll(): void {
     for (const conn of [...this.connections]) conn.close('shutting down', 1001)
-    for (const { socket } of this.#tails) socket.end()
+    for (const { socket } of this.#tails) socket.end(END_CHUNK)
   }
 }

@@ -157,6 +157,9 @@ export function clusterStats(nodes: NodeStats[], topics: number): Stats {
     dropped: sum((n) => n.dropped),
     bytesSent: sum((n) => n.bytesSent),
     slowConsumerDisconnects: sum((n) => n.slowConsumerDisconnects),
+    // A node that wrote its figures before it counted these has none: 0.
+    replayed: sum((n) => n.replayed ?? 0),
+    gaps: sum((n) => n.gaps ?? 0),
     nodes,
   }
 }

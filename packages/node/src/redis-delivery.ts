@@ -6,6 +6,7 @@ import {
   tailPublishFrame,
 } from '@sse-gateway/core'
 import type { Counters } from './connection.ts'
+import { NODE_ENCODERS } from './frames.ts'
 import type { ClusterMessage } from './forward.ts'
 import type { RedisDirectory, Route } from './redis-directory.ts'
 import { RouteCache } from './redis-routes.ts'
@@ -100,7 +101,7 @@ export class ClusterDelivery {
   /** A message from another node; the result answers a kick (was the connection here?). */
   receive(msg: ClusterMessage): boolean {
     if (msg.k === 'event') {
-      const ev = new EncodedEvent(msg)
+      const ev = new EncodedEvent(msg, NODE_ENCODERS)
       this.#o.counters.delivered += this.#o.hub.publish(ev)
       this.tails.write(ev.topic, () => tailPublishFrame(ev, msg.subscribers))
       return true

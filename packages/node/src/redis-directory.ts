@@ -156,6 +156,7 @@ export class RedisDirectory {
         topic,
         subscribers,
         nodes: [...nodes].sort(),
+        window: null,
       })),
     }
   }

@@ -140,7 +140,7 @@ describe('Redis directory', () => {
     expect(odd.items.map((c) => c.node)).toEqual(['node-a', 'node-b', 'node-a'])
     const topics = await a.listTopics({ after: undefined, limit: 1 })
     expect(topics).toEqual({
-      items: [{ topic: 'all', subscribers: 7, nodes: ['node-a', 'node-b'] }],
+      items: [{ topic: 'all', subscribers: 7, nodes: ['node-a', 'node-b'], window: null }],
       more: true,
     })
   })

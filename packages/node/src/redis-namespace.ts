@@ -1,14 +1,17 @@
 import {
   type Config,
   type ConnectionInfo,
+  EncodedEvent,
   GatewayError,
   LocalHub,
   type Logger,
   type NodeInfo,
   type NodeStats,
   type Page,
+  type ResumeAsk,
   type Stats,
   type TailSink,
+  type TopicHistory,
   type TopicInfo,
   type TopicQuery,
   createKeyCheck,
@@ -17,6 +20,7 @@ import type { Hono } from 'hono'
 import type { Redis } from 'ioredis'
 import type { Counters, LocalConnection } from './connection.ts'
 import type { ClusterMessage, ForwardKind, Forwarder } from './forward.ts'
+import { NODE_ENCODERS } from './frames.ts'
 import { addClusterRoute, createForwarder } from './forward-http.ts'
 import { LocalRegistry } from './local-registry.ts'
 import type { TopicNamespace, TopicStub } from './namespace.ts'
@@ -129,7 +133,7 @@ export class RedisNamespace implements TopicNamespace {
   get(id: string): TopicStub {
     return {
       probe: () => this.#delivery.probe(id),
-      publish: (ev) => this.#delivery.publish(ev),
+      publish: (ev) => this.#delivery.publish(new EncodedEvent(ev, NODE_ENCODERS)),
       drop: (eventId) => this.#delivery.drop(id, eventId),
     }
   }
@@ -150,12 +154,15 @@ export class RedisNamespace implements TopicNamespace {
     })
   }
 
-  async attach(conn: LocalConnection): Promise<void> {
-    if (conn.closed) return
+  async attach(conn: LocalConnection, _asks?: ResumeAsk[]): Promise<Map<string, TopicHistory>> {
+    const histories = new Map<string, TopicHistory>()
+    if (conn.closed) return histories
     this.registry.add(conn)
     for (const t of conn.topics) this.hub.add(t, conn)
+    conn.scope = this.hub.scopeFor(conn.topics)
     const counts = (t: string) => this.hub.subscriberCount(t)
     await this.#write('connection', () => this.#dir.addConnection(conn, counts))
+    return histories
   }
 
   detach(conn: LocalConnection): void {

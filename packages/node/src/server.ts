@@ -59,7 +59,7 @@ async function createNamespace(
   log: Logger,
   url: () => string,
 ): Promise<TopicNamespace> {
-  if (!config.redisUrl) return new MemoryNamespace({ nodeId, counters, url: url() })
+  if (!config.redisUrl) return new MemoryNamespace({ nodeId, counters, url: url(), config })
   const { RedisNamespace } = await import('./redis-namespace.ts')
   return new RedisNamespace({ config, nodeId, counters, log, url, forward: config.clusterForward })
 }
@@ -113,6 +113,7 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
     counters,
     liveConnections: () => backend.liveConnections,
     topics: () => namespace.hub.topicCount,
+    ...(namespace instanceof MemoryNamespace ? { replay: () => namespace.store } : {}),
   })
   const adminDir = opts.adminDir && existsSync(opts.adminDir) ? opts.adminDir : undefined
 

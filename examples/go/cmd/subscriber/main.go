@@ -1,9 +1,11 @@
 // Command subscriber prints the events of one or more gateway topics, one line each:
 //
-//	event topic=<topic> id=<id> event=<type or -> data=<data as a JSON string>
+//	event topic=<topic> id=<publisher's id> event=<type or -> data=<data as a JSON string>
 //
-// It prints "ready" each time a stream is open, and reconnects after a dropped connection,
-// sending the last id it saw as Last-Event-ID.
+// It prints "ready" when the gateway says the subscription is live (its gateway.connected
+// event), again after every reconnection. The SSE client is github.com/tmaxmax/go-sse: it
+// reconnects by itself and sends the last id it saw as Last-Event-ID, so the gateway replays
+// what was published meanwhile.
 //
 //	GATEWAY_URL=http://127.0.0.1:8787 TOPIC=orders,alerts go run ./cmd/subscriber
 package main
@@ -15,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"os"
@@ -24,83 +25,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sse-gateway/examples/go/sse"
+	"github.com/tmaxmax/go-sse"
 )
 
-const (
-	defaultRetry = time.Second      // until the gateway sends `retry:`
-	maxBackoff   = 30 * time.Second // cap for repeated failures to connect
-)
-
-// printer writes the stable output lines; "ready" once per connection, at its first comment.
-type printer struct{ ready bool }
-
-func (p *printer) Comment(string) {
-	if !p.ready {
-		p.ready = true
-		fmt.Println("ready")
-	}
-}
-
-func (p *printer) Event(ev sse.Event) {
-	p.Comment("")
-	var data bytes.Buffer
-	enc := json.NewEncoder(&data)
-	enc.SetEscapeHTML(false) // keep <, > and & as they are, like the other languages' examples
-	_ = enc.Encode(ev.Data)
-	fmt.Printf("event topic=%s id=%s event=%s data=%s\n",
-		orDash(ev.Topic), orDash(ev.ID), orDash(ev.Type), bytes.TrimSuffix(data.Bytes(), []byte("\n")))
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-// fatalError is a refusal that retrying cannot fix (400: bad topic list, 404: not a gateway).
-type fatalError struct{ msg string }
-
-func (e fatalError) Error() string { return e.msg }
-
-// stream opens one connection and reads it until it ends.
-func stream(ctx context.Context, endpoint string, r *sse.Reader) (opened bool, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
-	if err != nil {
-		return false, fatalError{err.Error()}
-	}
-	req.Header.Set("Accept", "text/event-stream")
-	req.Header.Set("Cache-Control", "no-cache")
-	if r.LastEventID != "" {
-		// The gateway accepts the header but does not replay: events published while we were
-		// away are lost.
-		req.Header.Set("Last-Event-ID", r.LastEventID)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false, err
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
-		msg := fmt.Sprintf("HTTP %d: %s", res.StatusCode, strings.TrimSpace(string(body)))
-		if res.StatusCode >= 400 && res.StatusCode < 500 && res.StatusCode != http.StatusTooManyRequests {
-			return false, fatalError{msg}
-		}
-		return false, errors.New(msg)
-	}
-	if mt, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type")); mt != "text/event-stream" {
-		return false, fatalError{"not an event stream: Content-Type " + res.Header.Get("Content-Type")}
-	}
-	connection := res.Header.Get("X-Sse-Connection-Id")
-	fmt.Fprintf(os.Stderr, "connected to %s (connection %s)\n", endpoint, connection)
-	err = r.Read(res.Body, &printer{})
-	if err == nil {
-		err = errors.New("the gateway closed the stream")
-	}
-	return true, err
-}
+// maxLine bounds one line of the stream. go-sse's default is 64 KiB, less than the gateway's
+// 1 MiB events; with ?envelope=json the data line is the body as a JSON string, a little longer.
+const maxLine = 4 << 20
 
 func main() {
 	base := strings.TrimRight(envOr("GATEWAY_URL", "http://127.0.0.1:8787"), "/")
@@ -109,39 +39,119 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: TOPIC=a,b [GATEWAY_URL=http://127.0.0.1:8787] subscriber")
 		os.Exit(2)
 	}
-	endpoint := base + "/sse?topic=" + url.QueryEscape(topics)
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	r := &sse.Reader{}
-	delay := defaultRetry
+	// ?envelope=json: each event's data is {"topic","id","event","data","cursor"}, which names the
+	// topic (go-sse, like every client, ignores the gateway's `topic:` field) and the publisher's id.
+	endpoint := base + "/sse?envelope=json&topic=" + url.QueryEscape(topics)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, http.NoBody)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error: bad GATEWAY_URL:", err)
+		os.Exit(2)
+	}
+	lastID := "" // what go-sse sends as Last-Event-ID: "<publisher id>~<cursor>"
+	client := &sse.Client{
+		ResponseValidator: validate,
+		Backoff:           sse.Backoff{MaxInterval: 30 * time.Second},
+		OnRetry: func(err error, wait time.Duration) {
+			fmt.Fprintf(os.Stderr, "disconnected: %v; reconnecting in %d ms (Last-Event-ID: %s)\n",
+				err, wait.Milliseconds(), orDash(lastID))
+		},
+	}
+	conn := client.NewConnection(req)
+	conn.Buffer(nil, maxLine)
+	conn.SubscribeToAll(func(ev sse.Event) {
+		lastID = ev.LastEventID
+		switch ev.Type {
+		case "gateway.connected": // {"connectionId","topics","resumed"}
+			fmt.Println("ready")
+			fmt.Fprintln(os.Stderr, "gateway.connected", ev.Data)
+		case "gateway.gap": // events the gateway could not replay: {"reason","topics","missed"}
+			fmt.Fprintln(os.Stderr, "gateway.gap", ev.Data)
+		default:
+			line, err := eventLine(ev.Data)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "not an envelope (%v): %.200q\n", err, ev.Data)
+				return
+			}
+			fmt.Println(line)
+		}
+	})
+
 	for {
-		opened, err := stream(ctx, endpoint, r)
+		err = conn.Connect() // returns on a refusal (validate) or when ctx ends
 		if ctx.Err() != nil {
 			return // interrupted: a normal way to stop
 		}
-		var fatal fatalError
-		if errors.As(err, &fatal) {
-			fmt.Fprintln(os.Stderr, "error:", fatal.msg)
-			os.Exit(1)
+		var refused *statusError
+		if !errors.As(err, &refused) || !refused.temporary() {
+			break
 		}
-		base := defaultRetry
-		if r.Retry > 0 {
-			base = time.Duration(r.Retry) * time.Millisecond
-		}
-		if opened {
-			delay = base // the stream worked: start over from the gateway's delay
-		}
-		fmt.Fprintf(os.Stderr, "disconnected: %v; reconnecting in %d ms (Last-Event-ID: %s)\n",
-			err, delay.Milliseconds(), orDash(r.LastEventID))
+		// go-sse gives up on any refusal; a busy or restarting gateway (429, 5xx) is worth a retry.
+		fmt.Fprintf(os.Stderr, "refused: %v; reconnecting in 1000 ms\n", refused)
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(delay):
+		case <-time.After(time.Second):
 		}
-		delay = min(max(delay*2, base), maxBackoff) // back off while the gateway stays away
 	}
+	var ce *sse.ConnectionError
+	if errors.As(err, &ce) {
+		err = ce.Err
+	}
+	fmt.Fprintln(os.Stderr, "error:", err)
+	os.Exit(1)
+}
+
+// envelope is the data of an event under ?envelope=json (event is null when the publisher gave none).
+type envelope struct {
+	Topic string `json:"topic"`
+	ID    string `json:"id"`
+	Event string `json:"event"`
+	Data  string `json:"data"`
+}
+
+// eventLine turns an envelope into the line this program prints for it.
+func eventLine(data string) (string, error) {
+	var e envelope
+	if err := json.Unmarshal([]byte(data), &e); err != nil {
+		return "", err
+	}
+	var quoted bytes.Buffer
+	enc := json.NewEncoder(&quoted)
+	enc.SetEscapeHTML(false) // keep <, > and & as they are, like the other languages' examples
+	_ = enc.Encode(e.Data)
+	return fmt.Sprintf("event topic=%s id=%s event=%s data=%s", orDash(e.Topic), orDash(e.ID),
+		orDash(e.Event), bytes.TrimSuffix(quoted.Bytes(), []byte("\n"))), nil
+}
+
+// statusError is a response that is not an event stream: "HTTP 400: {…the gateway's error…}".
+type statusError struct {
+	code int
+	body string
+}
+
+func (e *statusError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.code, e.body) }
+
+func (e *statusError) temporary() bool {
+	return e.code == http.StatusTooManyRequests || e.code >= 500
+}
+
+// validate replaces go-sse's default check so that a refusal shows the gateway's own message.
+func validate(res *http.Response) error {
+	if res.StatusCode == http.StatusOK {
+		return sse.DefaultValidator(res) // and Content-Type: text/event-stream
+	}
+	body, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
+	return &statusError{res.StatusCode, strings.TrimSpace(string(body))}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func envOr(name, fallback string) string {

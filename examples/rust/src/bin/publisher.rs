@@ -9,12 +9,12 @@
 //!
 //! `GATEWAY_URL=http://127.0.0.1:8787 API_KEY=secret TOPIC=orders cargo run --release --bin publisher -- 42 hello`
 
+use std::error::Error as _;
 use std::io::Read;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use serde_json::Value;
-use ureq::Agent;
 
 const USAGE: &str = "usage: API_KEY=key TOPIC=a,b [EVENT=type] [GATEWAY_URL=...] publisher ID [DATA]  (DATA from stdin when omitted)";
 
@@ -38,7 +38,8 @@ fn list(v: &Value) -> String {
     }
 }
 
-fn main() -> ExitCode {
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
     let env = |name: &str| std::env::var(name).unwrap_or_default();
     let base = std::env::var("GATEWAY_URL").unwrap_or_else(|_| "http://127.0.0.1:8787".into());
     let (key, topic, event) = (env("API_KEY"), env("TOPIC"), env("EVENT"));
@@ -55,35 +56,32 @@ fn main() -> ExitCode {
             if let Err(err) = std::io::stdin().read_to_string(&mut d) {
                 return fail(1, format!("cannot read stdin: {err}"));
             }
-            if d.ends_with("\r\n") {
-                d.truncate(d.len() - 2);
-            } else if d.ends_with('\n') {
-                d.truncate(d.len() - 1);
-            }
-            d
+            let line = d.strip_suffix("\r\n").or_else(|| d.strip_suffix('\n'));
+            line.unwrap_or(&d).to_string()
         }
     };
 
-    let agent: Agent = Agent::config_builder()
-        .http_status_as_error(false) // read the gateway's explanation of a refusal
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into();
-    let mut req = agent
+    let mut req = reqwest::Client::new()
         .post(format!("{}/publish", base.trim_end_matches('/')))
-        .header("Authorization", format!("Bearer {key}"))
-        .header("Content-Type", "text/plain; charset=utf-8")
-        .header("X-Sse-Topic", &topic)
-        .header("X-Sse-Id", id);
+        .timeout(Duration::from_secs(30))
+        .bearer_auth(&key)
+        .header("content-type", "text/plain; charset=utf-8")
+        .header("x-sse-topic", &topic)
+        .header("x-sse-id", id)
+        .body(data);
     if !event.is_empty() {
-        req = req.header("X-Sse-Event", &event);
+        req = req.header("x-sse-event", &event);
     }
-    let mut res = match req.send(data.as_str()) {
+    let res = match req.send().await {
         Ok(res) => res,
-        Err(err) => return fail(1, format!("cannot reach {base}: {err}")),
+        Err(err) => {
+            let root = std::iter::successors(err.source(), |&e| e.source()).last();
+            let cause = root.map(|c| format!(": {c}")).unwrap_or_default();
+            return fail(1, format!("cannot reach {base}{cause}"));
+        }
     };
     let status = res.status().as_u16();
-    let body = res.body_mut().read_to_string().unwrap_or_default();
+    let body = res.text().await.unwrap_or_default();
     let json: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
 
     if status != 202 && status != 200 {
@@ -92,10 +90,8 @@ fn main() -> ExitCode {
         } else {
             ""
         };
-        return match (
-            json["error"]["code"].as_str(),
-            json["error"]["message"].as_str(),
-        ) {
+        let (code, msg) = (&json["error"]["code"], &json["error"]["message"]);
+        return match (code.as_str(), msg.as_str()) {
             (Some(code), Some(msg)) => fail(1, format!("HTTP {status} {code}: {msg}{hint}")),
             _ => fail(1, format!("HTTP {status}: {}{hint}", body.trim())),
         };
