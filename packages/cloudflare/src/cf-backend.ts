@@ -105,6 +105,7 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
         })
         const ask = asks?.[i]
         if (ask) q.set('resume', encodeAsk(ask))
+        if (single && req.lastEventId !== undefined) q.set('last', req.lastEventId)
         return hubFor(this.#env, topic).fetch(`${HUB}/sse?${q}`, { signal: c.req.raw.signal })
       }),
     )
@@ -131,7 +132,13 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
       }
       const histories = new Map<string, TopicHistory>()
       for (const [i, p] of parts.entries()) histories.set(req.topics[i] as string, p.history)
-      const opening = planOpening({ connectionId: conn.id, topics: req.topics, asks, histories })
+      const opening = planOpening({
+        connectionId: conn.id,
+        topics: req.topics,
+        asks,
+        lastEventId: req.lastEventId,
+        histories,
+      })
       counts = { replayed: opening.replayed, gaps: opening.gaps }
       body = mergeTopicStreams({
         first: sseOpening(opening, req.envelope),

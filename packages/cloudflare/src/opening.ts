@@ -27,7 +27,7 @@ export const CONNECTED_COMMENT = encoder.encode(formatComment('connected'))
  */
 export interface Opening {
   positions: Map<string, TopicPosition>
-  /** Each item with the cursor written with it; `null` for the resumed connection's notice (no id). */
+  /** Each item with the cursor written with it; `null`: no id (a resume from a cursor not safe to echo). */
   items: Array<
     | { kind: 'connected'; data: string; cursor: string | null }
     | { kind: 'gap'; gap: GapInfo; cursor: string }
@@ -37,19 +37,33 @@ export interface Opening {
   gaps: number
 }
 
+/**
+ * The cursor part of what a resuming client sent, when it is safe to write back in an `id:` line:
+ * a resumed connection's `gateway.connected` carries it, so that a client library that forgets
+ * the last id on an event without one still resumes from the same place.
+ */
+export function echoCursor(lastEventId: string | undefined): string | undefined {
+  if (lastEventId === undefined) return undefined
+  const cursor = lastEventId.slice(lastEventId.indexOf('~') + 1)
+  return /^[\x21-\x7e]{1,4096}$/.test(cursor) ? cursor : undefined
+}
+
 /** A cursor scope that names one cursor: replayed events each carry their own. */
 function fixed(cursor: string): CursorScope {
   return { key: cursor, cursor: () => cursor }
 }
 
 /**
- * Plans the opening of a connection to `topics`, from each topic's history (`asks` undefined: a
- * fresh connection, which gets the cursor of now so that it can resume even before its first event).
+ * Plans the opening of a connection to `topics`, from each topic's history. `asks` undefined: a
+ * fresh connection, whose `gateway.connected` carries the cursor of now (so that it can resume
+ * even before its first event); a resumed one's carries the cursor it resumed from.
  */
 export function planOpening(opts: {
   connectionId: string
   topics: readonly string[]
   asks: readonly ResumeAsk[] | undefined
+  /** What the client sent to resume (Last-Event-ID or `?lastEventId=`). */
+  lastEventId: string | undefined
   histories: ReadonlyMap<string, TopicHistory>
 }): Opening {
   const { connectionId, topics, asks, histories } = opts
@@ -61,7 +75,8 @@ export function planOpening(opts: {
     return { positions, items: [{ kind: 'connected', data, cursor }], replayed: 0, gaps: 0 }
   }
   const plan = planReplay(topics, asks, histories)
-  const items: Opening['items'] = [{ kind: 'connected', data, cursor: null }]
+  const echo = echoCursor(opts.lastEventId) ?? null
+  const items: Opening['items'] = [{ kind: 'connected', data, cursor: echo }]
   for (const item of plan.items) {
     if (item.kind === 'gap') items.push(item)
     else items.push({ kind: 'event', event: new EncodedEvent(item.event), cursor: item.cursor })

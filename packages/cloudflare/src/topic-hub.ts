@@ -258,6 +258,7 @@ export class TopicHub extends DurableObject<Env> {
         connectionId: id,
         topics: [topic],
         asks: [ask],
+        lastEventId: undefined,
         histories: new Map([[topic, history]]),
       })
       this.#tailGaps(opening, id)
@@ -355,6 +356,7 @@ export class TopicHub extends DurableObject<Env> {
             connectionId: id,
             topics: [topic],
             asks: ask ? [ask] : undefined,
+            lastEventId: url.searchParams.get('last') ?? undefined,
             histories: new Map([[topic, history]]),
           })
         : undefined
@@ -398,7 +400,8 @@ export class TopicHub extends DurableObject<Env> {
       [home, this.#window.history(afterOf(asks?.[0]))],
     ])
     for (const [i, t] of others.entries()) histories.set(t, theirs[i] as TopicHistory)
-    const opening = planOpening({ connectionId: conn.id, topics, asks, histories })
+    const lastEventId = conn.lastEventId ?? undefined
+    const opening = planOpening({ connectionId: conn.id, topics, asks, lastEventId, histories })
     const { 0: client, 1: server } = new WebSocketPair()
     const connectedAt = new Date().toISOString()
     this.#sockets.accept(server, {

@@ -96,6 +96,7 @@ describe('resume over SSE', () => {
     expect(got[0]).toEqual({
       event: 'gateway.connected',
       data: expect.stringContaining('"resumed":true'),
+      id: `~${last.split('~')[1]}`, // the cursor it resumed from
     })
     await publish(topic, 'e5', 'five')
     got = await back.until((e) => e.filter(published).length === 3, 'the live event')
@@ -234,7 +235,7 @@ describe('resume over WebSocket', () => {
     await publish('rw-a', 'a2', 'four')
     const frames = (await again.got.wait(4)).map((m) => JSON.parse(m))
     expect(frames.map((f) => f.event ?? f.id)).toEqual(['gateway.connected', 'a1', 'b2', 'a2'])
-    expect(frames[0].cursor).toBeNull() // a resumed connection keeps the client's own cursor
+    expect(frames[0].cursor).toBe(b1.cursor) // a resumed connection: the cursor it resumed from
     expect(frames[3].cursor).toMatch(/^1\.\w+-\w+-2\.\w+-\w+-2$/)
     again.ws.close(1000, 'bye')
     await keeper.close()
