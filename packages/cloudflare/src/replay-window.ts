@@ -19,9 +19,13 @@ export interface WindowEvent {
   data: string
 }
 
-/** What one held event counts for: body, id and type in UTF-16 code units, plus 64 (as in the memory namespace). */
+/**
+ * What one held event counts for against REPLAY_TOPIC_BYTES: body, id and type in UTF-16 code
+ * units, plus 320, the same measure as the memory namespace's (one setting, one meaning; in
+ * SQLite a row's own overhead is smaller, so this errs on the side of holding less).
+ */
 export function eventBytes(ev: WindowEvent): number {
-  return ev.data.length + ev.id.length + (ev.event?.length ?? 0) + 64
+  return ev.data.length + ev.id.length + (ev.event?.length ?? 0) + 320
 }
 
 const SCHEMA = `

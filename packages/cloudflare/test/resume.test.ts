@@ -47,8 +47,8 @@ describe('ReplayWindow', () => {
       let h = w.history(all)
       expect([h.last, h.events.map((e) => e.seq)]).toEqual([5, [3, 4, 5]])
       expect(h.events[0]).toEqual({ seq: 3, id: 'e3', event: undefined, data: 'x' })
-      expect(w.size()).toEqual({ events: 3, bytes: 3 * (1 + 2 + 64) })
-      w.append({ id: 'big', event: 'large', data: 'y'.repeat(880) }) // 952 bytes: one of 67 more fits
+      expect(w.size()).toEqual({ events: 3, bytes: 3 * (1 + 2 + 320) })
+      w.append({ id: 'big', event: 'large', data: 'y'.repeat(300) }) // 628 bytes: one of 323 more fits
       expect(w.history(all).events.map((e) => e.id)).toEqual(['e5', 'big'])
       w.append({ id: 'huge', data: 'z'.repeat(2_000) }) // over the topic's bytes: numbered, not held
       expect(w.skip()).toBe(true) // a drop: numbered too
