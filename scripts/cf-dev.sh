@@ -37,7 +37,7 @@ trap 'exit 143' TERM
 
 args=(dev --ip "$host" --port "$port" --persist-to "$work/state" --env-file "$work/dev.env")
 args+=(--inspector-port "$(node -e 'const s=require("node:net").createServer().listen(0,"127.0.0.1",()=>{process.stdout.write(String(s.address().port));s.close()})')")
-for v in HEARTBEAT_MS MAX_TOPICS_PER_CONNECTION MAX_BODY_BYTES SLOW_CONSUMER_BYTES REGISTRY_SHARDS CORS_ORIGINS LOG_LEVEL NODE_ID REPLAY_EVENTS REPLAY_AGE_MS REPLAY_TOPIC_BYTES LINGER_MS; do
+for v in HEARTBEAT_MS DISCONNECT_CHECK_MS MAX_TOPICS_PER_CONNECTION MAX_BODY_BYTES SLOW_CONSUMER_BYTES REGISTRY_SHARDS CORS_ORIGINS LOG_LEVEL NODE_ID REPLAY_EVENTS REPLAY_AGE_MS REPLAY_TOPIC_BYTES LINGER_MS; do
   if [ -n "${!v:-}" ]; then args+=(--var "$v:${!v}"); fi
 done
 

@@ -7,6 +7,8 @@ export interface Target {
   /** Every entry point: one per node in a cluster (publish on one, subscribe on another). */
   urls: string[]
   apiKey: string
+  /** The gateway's HEARTBEAT_MS: an idle stream sees a `: heartbeat` comment this often (default 1000 where absent). */
+  heartbeatMs?: number
   /** What this runtime does; suites skip, by name, what does not apply. */
   capabilities: {
     /** A slow consumer is disconnected past its buffer bound (Node only). */

@@ -150,6 +150,7 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
         })),
         positions: opening.positions,
         envelope: req.envelope,
+        signal: c.req.raw.signal,
       })
     }
     try {

@@ -15,6 +15,8 @@ export interface Env {
   SLOW_CONSUMER_BYTES?: string
   /** Registry objects that share the connection listing (by connection id); default 1. */
   REGISTRY_SHARDS?: string
+  /** An idle SSE stream gets an empty comment this often, so a client that left is noticed; default 1000, 0 = off. */
+  DISCONNECT_CHECK_MS?: string
   CORS_ORIGINS?: string
   LOG_LEVEL?: string
   /** Shown as `node` in listings and stats; default `cloudflare`. */
@@ -30,6 +32,7 @@ export interface Env {
 /** The settings the Worker and its objects read, parsed once per isolate. */
 export interface Settings extends Config {
   registryShards: number
+  disconnectCheckMs: number
   nodeName: string
   /** False when API_KEYS is unset: a Worker cannot print a generated key to anyone. */
   keysConfigured: boolean
@@ -63,9 +66,21 @@ export function readSettings(env: Env): Settings {
   if (!Number.isInteger(registryShards) || registryShards < 1 || registryShards > 64) {
     throw new Error(`REGISTRY_SHARDS=${JSON.stringify(rawShards)} is invalid: expected 1 to 64`)
   }
+  const rawCheck = env.DISCONNECT_CHECK_MS?.trim() || '1000'
+  const disconnectCheckMs = Number(rawCheck)
+  if (
+    !Number.isInteger(disconnectCheckMs) ||
+    disconnectCheckMs < 0 ||
+    disconnectCheckMs > 3_600_000
+  ) {
+    throw new Error(
+      `DISCONNECT_CHECK_MS=${JSON.stringify(rawCheck)} is invalid: expected an integer from 0 to 3600000`,
+    )
+  }
   return {
     ...config,
     registryShards,
+    disconnectCheckMs,
     nodeName: config.nodeId ?? 'cloudflare',
     keysConfigured: !config.generatedKey,
   }

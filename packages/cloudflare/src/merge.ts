@@ -114,6 +114,8 @@ export function mergeTopicStreams(opts: {
   sources: TopicSource[]
   positions: Map<string, TopicPosition>
   envelope: boolean
+  /** The client's request signal: its abort ends the merge and cancels every source at once. */
+  signal?: AbortSignal | undefined
 }): ReadableStream<Uint8Array> {
   const { topics, positions, envelope } = opts
   const { readable, writable } = new IdentityTransformStream()
@@ -128,6 +130,7 @@ export function mergeTopicStreams(opts: {
   }
   writer.write(opts.first).catch(() => finish(true))
   writer.closed.catch(() => finish(true))
+  opts.signal?.addEventListener('abort', () => finish(true), { once: true })
 
   /** One event frame of `topic`, its cursor widened to the connection's; null when already sent. */
   const rewrite = (frame: Uint8Array, topic: string): Uint8Array | null => {

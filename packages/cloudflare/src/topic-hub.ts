@@ -84,6 +84,7 @@ export class TopicHub extends DurableObject<Env> {
     this.#window = new ReplayWindow(ctx.storage.sql, this.#settings.replay)
     this.#streams = new TopicStreams({
       heartbeatMs: this.#settings.heartbeatMs,
+      disconnectCheckMs: this.#settings.disconnectCheckMs,
       slowConsumerBytes: this.#settings.slowConsumerBytes,
       onGone: (s, reason) => this.#streamGone(s, reason),
     })

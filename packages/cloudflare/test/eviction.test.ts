@@ -1,5 +1,5 @@
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
-import { env } from 'cloudflare:workers'
+import { env, exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { type Frame, eventually, sseClient } from './helpers.ts'
 
@@ -22,6 +22,31 @@ function positionOf(id: string): { epoch: string; seq: number } {
   const [, epoch, seq] = id.split('~')[1]?.split('.')[1]?.split('-') ?? []
   return { epoch: epoch as string, seq: Number.parseInt(seq as string, 36) }
 }
+
+describe('an object reset', () => {
+  it('ends the subscriber responses it was writing, one topic or several', async () => {
+    const open = async (q: string) => {
+      const c = sseClient(await exports.default.fetch(new Request(`http://gateway/sse?${q}`)))
+      await c.until((e) => e.length > 0, 'the opening')
+      return c
+    }
+    const single = await open('topic=reset-a')
+    const merged = await open('topic=reset-a,reset-b')
+    // The objects reset (what a deploy, or an error that breaks an object, does). Note:
+    // abortAllDurableObjects() of the test pool leaves the old instances' streams running.
+    for (const t of ['reset-a', 'reset-b']) {
+      await runInDurableObject(hub(t), (_o, state) => state.abort('reset')).catch(() => {})
+    }
+    for (const c of [single, merged]) {
+      // Read on until it ends (what was in flight may come first); an error ends it too: the
+      // client reconnects and resumes. The test's timeout bounds the wait.
+      for (;;) {
+        const r = await c.reader.read().catch(() => ({ done: true }))
+        if (r.done) break
+      }
+    }
+  })
+})
 
 describe('the replay window across evictions', () => {
   it('keeps the epoch, the numbering and the held events when the object is rebuilt', async () => {

@@ -44,6 +44,23 @@ describe('Worker', () => {
     await eventually(async () => (await listIds('m-a')).length === 0, 'the registry to follow')
   })
 
+  it('ends a multi-topic SSE response at once when an admin disconnects it', async () => {
+    const res = await call('/sse?topic=kick-a,kick-b')
+    const id = res.headers.get('x-sse-connection-id')!
+    const reader = res.body!.getReader()
+    await readUntil(reader, (t) => t.includes('gateway.connected'))
+    const del = await call(`/admin/api/connections/${id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${KEY}` },
+    })
+    expect(del.status).toBe(200)
+    for (;;) if ((await reader.read()).done) break // ends (the test's timeout bounds it)
+    await eventually(
+      async () => (await listIds('kick-b')).length === 0,
+      'the other topic to let go',
+    )
+  })
+
   it('accepts a hibernatable WebSocket in its first topic and forwards its other topics', async () => {
     const res = await call('/ws?topic=w-home,w-other', { headers: { upgrade: 'websocket' } })
     expect(res.status).toBe(101)
