@@ -16,11 +16,12 @@ import {
   resumeAsks,
 } from '@sse-gateway/core'
 import type { Context } from 'hono'
-import { type Env, type Settings, hubFor, registryFor } from './env.ts'
+import { type Env, hubFor, registryFor } from './env.ts'
 import { mergeTopicStreams, readHistory } from './merge.ts'
 import { planOpening, sseOpening } from './opening.ts'
 import { holdersOf } from './records.ts'
 import { RegistryClient } from './registry-client.ts'
+import type { Settings } from './settings.ts'
 import { CONN_HEADER, type ConnHeader, HUB_ORIGIN as HUB, encodeAsk } from './wire.ts'
 
 export type CfContext = Context<{ Bindings: Env }>

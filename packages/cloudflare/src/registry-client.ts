@@ -1,5 +1,5 @@
 import type { ConnectionInfo, Page, TopicInfo, TopicQuery } from '@sse-gateway/core'
-import { type Env, type Settings, allRegistries, hubFor } from './env.ts'
+import { type Env, allRegistries, hubFor } from './env.ts'
 import {
   COUNT_NAMES,
   type ConnCounters,
@@ -7,6 +7,7 @@ import {
   holdersOf,
   type RegistryTotals,
 } from './records.ts'
+import type { Settings } from './settings.ts'
 
 /**
  * Reads the admin views from the registry objects. With one shard a listing is one call; with

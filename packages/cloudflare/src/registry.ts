@@ -1,6 +1,6 @@
 import type { Page } from '@sse-gateway/core'
 import { DurableObject } from 'cloudflare:workers'
-import { hubFor, type Env } from './env.ts'
+import { type Env, hubFor } from './env.ts'
 import {
   COUNT_NAMES,
   type ConnRecord,
@@ -8,6 +8,7 @@ import {
   holdersOf,
   type RegistryTotals,
 } from './records.ts'
+import type { RegistryApi } from './rpc.ts'
 
 /** A row older than this is checked against the objects that should hold it. */
 export const SWEEP_AFTER_MS = 120_000
@@ -45,7 +46,7 @@ function toRecord(r: Row): ConnRecord {
  * Writes: the Worker adds a connection once it is open; the topic objects remove it when they
  * notice it left. A row that nobody removed (an object reset by a deploy) is found by the sweep.
  */
-export class Registry extends DurableObject<Env> {
+export class Registry extends DurableObject<Env> implements RegistryApi {
   readonly #sql: SqlStorage
 
   constructor(ctx: DurableObjectState, env: Env) {

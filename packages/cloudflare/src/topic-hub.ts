@@ -13,11 +13,13 @@ import {
   tailPublishFrame,
 } from '@sse-gateway/core'
 import { DurableObject } from 'cloudflare:workers'
-import { type Env, type Settings, hubFor, readSettings, registryFor } from './env.ts'
+import { type Env, hubFor, registryFor } from './env.ts'
 import { createLogger } from './log.ts'
 import { type Opening, gapsOf, planOpening, sseOpening, wsOpening } from './opening.ts'
 import { type ConnCounters, type Counts, zeroCounts } from './records.ts'
 import { ReplayWindow } from './replay-window.ts'
+import type { Probe, TopicHubApi } from './rpc.ts'
+import { type Settings, readSettings } from './settings.ts'
 import { type SocketAttachment, TopicSockets } from './topic-sockets.ts'
 import { type GoneReason, type TopicStream, TopicStreams } from './topic-streams.ts'
 import { CONN_HEADER, type ConnHeader, historyFrame, parseAsk } from './wire.ts'
@@ -25,13 +27,6 @@ import { CONN_HEADER, type ConnHeader, historyFrame, parseAsk } from './wire.ts'
 const encoder = new TextEncoder()
 /** Counter deltas are reported to the registry at most this often per topic. */
 const FLUSH_AFTER_MS = 1_000
-
-/** What the topic object answers before a publish: from the headers alone, never the body. */
-export interface Probe {
-  live: boolean
-  /** Admin tails are open: a drop must be shown to them. */
-  tails: boolean
-}
 
 const afterOf = (ask: ResumeAsk | undefined) => (ask && 'after' in ask ? ask.after : undefined)
 
@@ -60,7 +55,7 @@ function socketCursor(att: SocketAttachment): string {
  * When the last subscriber leaves the topic lingers for LINGER_MS (publishes are kept, not
  * dropped); once its window has aged out (REPLAY_AGE_MS), an alarm deletes what it stored.
  */
-export class TopicHub extends DurableObject<Env> {
+export class TopicHub extends DurableObject<Env> implements TopicHubApi {
   readonly #settings: Settings
   readonly #log: Logger
   readonly #streams: TopicStreams
