@@ -34,7 +34,7 @@ export function has(cmd: string): boolean {
 const built = (path: string, setup: string) =>
   existsSync(path) && statSync(path).isFile() ? undefined : `${path} not built (${setup})`
 
-const SETUP = 'run make setup, or bash scripts/setup.d/40-examples.sh'
+const PYTHON = resolve(dir('python'), '.venv/bin/python')
 const RUST_SETUP = 'run make setup, or bash scripts/setup.d/43-rust.sh'
 
 export const LANGUAGES: Language[] = [
@@ -64,10 +64,14 @@ export const LANGUAGES: Language[] = [
   },
   {
     name: 'python',
-    subscriber: { cmd: 'python3', args: ['subscriber.py'], cwd: dir('python') },
-    publisher: { cmd: 'python3', args: ['publisher.py'], cwd: dir('python') },
-    unitTests: { cmd: 'python3', args: ['-m', 'unittest', '-v'], cwd: dir('python') },
-    unavailable: () => (has('python3') ? undefined : 'python3 not found on PATH'),
+    // The virtual environment scripts/setup.d/41-python.sh makes, with the pinned requirements.
+    subscriber: { cmd: PYTHON, args: ['subscriber.py'], cwd: dir('python') },
+    publisher: { cmd: PYTHON, args: ['publisher.py'], cwd: dir('python') },
+    unitTests: { cmd: PYTHON, args: ['-m', 'unittest', '-v'], cwd: dir('python') },
+    unavailable: () =>
+      has('python3')
+        ? built(PYTHON, 'run make setup, or bash scripts/setup.d/41-python.sh')
+        : 'python3 not found on PATH',
   },
   {
     name: 'go',

@@ -11,7 +11,7 @@ function safeEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Takes the key from `Authorization: Bearer <key>` or `x-api-key: <key>`. */
-export function presentedKey(headers: Headers): string | undefined {
+export function presentedKey(headers: { get(name: string): string | null }): string | undefined {
   const auth = headers.get('authorization')
   if (auth) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(auth)
@@ -26,10 +26,12 @@ export function presentedKey(headers: Headers): string | undefined {
  * constant time, on every call, so timing reveals neither which key nor how much of it matched.
  * Keys never appear in errors or logs.
  */
-export function createKeyCheck(keys: readonly string[]): (headers: Headers) => void {
+export function createKeyCheck(
+  keys: readonly string[],
+): (headers: { get(name: string): string | null }) => void {
   if (keys.length === 0) throw new Error('createKeyCheck needs at least one key')
   const encoded = keys.map((k) => encoder.encode(k))
-  return function checkKey(headers: Headers): void {
+  return function checkKey(headers: { get(name: string): string | null }): void {
     const key = presentedKey(headers)
     if (key === undefined) {
       throw new GatewayError(

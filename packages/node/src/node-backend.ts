@@ -43,6 +43,11 @@ export interface NodeBindings {
 }
 export type NodeContext = Context<{ Bindings: NodeBindings }>
 
+/** A subscribe request as Node's server hands it over (origin: the `Origin` header). */
+export interface NativeRequest extends NodeBindings {
+  origin: string | undefined
+}
+
 /** Marker returned after a WebSocket upgrade: the socket now belongs to `ws`. */
 export const UPGRADED = new Response(null, { status: 200, headers: { 'x-upgraded': '1' } })
 
@@ -136,9 +141,18 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     return this.connections.size
   }
 
-  async subscribe(c: NodeContext, req: SubscribeRequest): Promise<Response> {
+  subscribe(c: NodeContext, req: SubscribeRequest): Promise<Response> {
+    const { incoming, outgoing, upgrade } = c.env
+    return this.open({ incoming, outgoing, upgrade, origin: c.req.header('origin') }, req)
+  }
+
+  /**
+   * Opens a validated subscription on the native request: from the core app's route, or straight
+   * from the HTTP server for `GET /sse` (no router, no Web Request: see native-routes.ts).
+   */
+  async open(native: NativeRequest, req: SubscribeRequest): Promise<Response> {
     this.#checkCapacity()
-    const { incoming } = c.env
+    const { incoming } = native
     const common = {
       id: req.connectionId,
       transport: req.transport,
@@ -154,12 +168,12 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
         this.#ns.detach(conn)
       },
     }
-    if (req.transport === 'ws') return this.#acceptWs(c, req, common)
-    const out = c.env.outgoing
+    if (req.transport === 'ws') return this.#acceptWs(native, req, common)
+    const out = native.outgoing
     if (!out) throw new GatewayError('bad_request', 'SSE needs a plain HTTP request')
     const socket = out.socket as Socket
     const conn = new LocalConnection({ ...common, socket })
-    this.#openStream(c, out, { 'x-sse-connection-id': req.connectionId })
+    this.#openStream(native.origin, out, { 'x-sse-connection-id': req.connectionId })
     this.connections.add(conn)
     this.counters.connectionsTotal++
     socket.once('close', () => conn.gone())
@@ -230,14 +244,18 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
   }
 
   /** Sends the stream's headers at once, then leaves the socket to direct writes. */
-  #openStream(c: NodeContext, out: ServerResponse, extra: Record<string, string>): void {
+  #openStream(
+    origin: string | undefined,
+    out: ServerResponse,
+    extra: Record<string, string>,
+  ): void {
     // Chunked, written by us: every event is one chunk whose bytes are encoded once and shared
     // by every subscriber (see frames.ts); the response object only sends the headers.
     out.useChunkedEncodingByDefault = false
     out.writeHead(200, {
       ...SSE_HEADERS,
       'transfer-encoding': 'chunked',
-      ...corsHeaders(this.#config.corsOrigins, c.req.header('origin') ?? null),
+      ...corsHeaders(this.#config.corsOrigins, origin ?? null),
       'access-control-expose-headers': 'x-sse-connection-id',
       ...extra,
     })
@@ -248,17 +266,17 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
   }
 
   #acceptWs(
-    c: NodeContext,
+    native: NativeRequest,
     req: SubscribeRequest,
     common: ConstructorParameters<typeof LocalConnection>[0],
   ): Promise<Response> {
-    const up = c.env.upgrade
+    const up = native.upgrade
     if (!up) throw new GatewayError('bad_request', 'GET /ws needs a WebSocket upgrade')
     const addId = (headers: string[]) => headers.push(`x-sse-connection-id: ${req.connectionId}`)
     return new Promise((resolve) => {
       this.#wss.on('headers', addId)
       try {
-        this.#wss.handleUpgrade(c.env.incoming, up.socket, up.head, (ws: WebSocket) => {
+        this.#wss.handleUpgrade(native.incoming, up.socket, up.head, (ws: WebSocket) => {
           const conn = new LocalConnection({ ...common, ws })
           this.connections.add(conn)
           this.counters.connectionsTotal++
@@ -279,7 +297,7 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
   async tail(c: NodeContext, topic: string): Promise<Response> {
     const out = c.env.outgoing
     if (!out) throw new GatewayError('bad_request', 'tail needs a plain HTTP request')
-    this.#openStream(c, out, {})
+    this.#openStream(c.req.header('origin'), out, {})
     const socket = out.socket as Socket
     socket.write(CONNECTED_CHUNK)
     const limit = this.#config.slowConsumerBytes

@@ -1,13 +1,22 @@
 import { existsSync } from 'node:fs'
-import { type IncomingMessage, STATUS_CODES, type Server, type ServerResponse } from 'node:http'
+import {
+  type IncomingMessage,
+  STATUS_CODES,
+  type Server,
+  type ServerResponse,
+  createServer,
+} from 'node:http'
 import { hostname } from 'node:os'
 import type { Socket } from 'node:net'
-import { createAdaptorServer } from '@hono/node-server'
+import { getRequestListener } from '@hono/node-server'
 import { serveStatic } from '@hono/node-server/serve-static'
 import {
   type Config,
   type Logger,
   createGatewayApp,
+  createIdGenerator,
+  createKeyCheck,
+  createPublish,
   errorResponse,
   readBodyText,
 } from '@sse-gateway/core'
@@ -15,6 +24,13 @@ import type { Hono } from 'hono'
 import { WebSocketServer } from 'ws'
 import { newCounters } from './connection.ts'
 import { readIncomingText } from './body.ts'
+import {
+  bodyArrived,
+  createFastPublish,
+  createNativeSubscribe,
+  isPublish,
+  isSubscribe,
+} from './native-routes.ts'
 import { MemoryNamespace } from './memory-namespace.ts'
 import { createMetrics } from './metrics.ts'
 import type { TopicNamespace } from './namespace.ts'
@@ -64,17 +80,6 @@ async function createNamespace(
   return new RedisNamespace({ config, nodeId, counters, log, url, forward: config.clusterForward })
 }
 
-/**
- * Whether the whole request body is already here (read or buffered). `complete` is set a tick
- * after the bytes are parsed, so a buffered body of the declared length counts as arrived too.
- */
-function bodyArrived(req: IncomingMessage): boolean {
-  if (req.complete || req.readableEnded) return true
-  const declared = req.headers['content-length']
-  if (declared === undefined) return req.headers['transfer-encoding'] === undefined
-  return req.readableLength >= Number(declared)
-}
-
 /** Writes a Response as raw HTTP to a socket that was handed to us by an `upgrade` event. */
 async function writeRaw(socket: Socket, res: Response): Promise<void> {
   const body = Buffer.from(await res.arrayBuffer())
@@ -117,10 +122,12 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
   })
   const adminDir = opts.adminDir && existsSync(opts.adminDir) ? opts.adminDir : undefined
 
+  const newConnectionId = createIdGenerator()
   const app = createGatewayApp({
     backend,
     config,
     log,
+    newConnectionId,
     observer: metrics.observer,
     metrics: metrics.render,
     readBody: (c, max) => {
@@ -161,9 +168,27 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
     },
   })
 
-  // overrideGlobalObjects (the default) swaps in @hono/node-server's light Request/Response:
-  // without it every answer is an undici Response read back as a stream, about 3× slower.
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server
+  const fastPublish = createFastPublish({
+    publish: createPublish({
+      backend,
+      config,
+      checkKey: createKeyCheck(config.apiKeys),
+      log,
+      observer: metrics.observer,
+    }),
+    corsOrigins: config.corsOrigins,
+    log,
+  })
+  // getRequestListener's default swaps in @hono/node-server's light Request/Response: without
+  // it every answer is an undici Response read back as a stream, about 3× slower.
+  const honoListener = getRequestListener(app.fetch)
+  const nativeSubscribe = createNativeSubscribe({ backend, config, newConnectionId, log })
+  // POST /publish and GET /sse skip the router and the Web Request/Response (native-routes.ts).
+  const server = createServer((req, res) => {
+    if (isPublish(req)) fastPublish(req, res)
+    else if (isSubscribe(req)) nativeSubscribe(req, res)
+    else void honoListener(req, res)
+  })
   // Sockets with no request in flight (spare browser sockets, idle keep-alive): the drain closes
   // them at once, instead of waiting SHUTDOWN_TIMEOUT_MS for a request that never comes.
   const sockets = new Set<Socket>()
