@@ -101,6 +101,54 @@ export async function startWranglerDev(
   }
 }
 
+/**
+ * Starts the Worker the way `make cf-dev` does (packages/cloudflare/scripts/dev.mjs): local
+ * workerd through Miniflare, without `wrangler dev`'s proxy, Durable Object storage in memory,
+ * the settings of `wrangler.jsonc` (the default heartbeat included) except `REPLAY_EVENTS`.
+ */
+export async function startCfDev(
+  vars: Record<string, string> = {},
+): Promise<Target & { pid: number }> {
+  await syncAdmin()
+  const port = await freePort()
+  const apiKey = vars.API_KEYS?.split(',')[0] ?? 'e2e-key'
+  const allVars: Record<string, string> = {
+    API_KEYS: apiKey,
+    LOG_LEVEL: 'warn',
+    REPLAY_EVENTS: String(E2E_REPLAY_EVENTS),
+    ...vars,
+  }
+  const args = [join(CF_PACKAGE, 'scripts/dev.mjs'), '--ip', '127.0.0.1', '--port', String(port)]
+  for (const [k, v] of Object.entries(allVars)) args.push('--var', `${k}:${v}`)
+  const p = spawnLogged(process.execPath, args, WRANGLER_ENV, CF_PACKAGE)
+  const url = `http://127.0.0.1:${port}`
+  try {
+    await waitReady(`${url}/readyz`, 60_000, p.proc, p.output)
+  } catch (err) {
+    await p.stop()
+    throw err
+  }
+  return {
+    name: 'cf-dev',
+    url,
+    urls: [url],
+    apiKey,
+    heartbeatMs: Number(allVars.HEARTBEAT_MS ?? DEFAULT_HEARTBEAT_MS),
+    pid: p.proc.pid ?? 0,
+    capabilities: { slowConsumer: false, metrics: true },
+    stop: () => p.stop(),
+  }
+}
+
+/** `make cf-dev`'s runtime: the Worker in Miniflare (local workerd, no dev proxy). */
+export const cfDevTarget: TargetFactory = {
+  name: 'cf-dev',
+  async unavailable() {
+    return existsSync(WRANGLER) ? undefined : `${WRANGLER} not installed (run make setup)`
+  },
+  start: () => startCfDev(),
+}
+
 export const wranglerDevTarget: TargetFactory = {
   name: 'wrangler-dev',
   async unavailable() {
