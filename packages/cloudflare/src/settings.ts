@@ -25,6 +25,18 @@ const KEYS = [
   'LINGER_MS',
 ] as const
 
+const cache = new WeakMap<Env, Settings>()
+
+/** The settings of these bindings, read once per isolate (every object and request shares them). */
+export function settingsOf(env: Env): Settings {
+  let s = cache.get(env)
+  if (!s) {
+    s = readSettings(env)
+    cache.set(env, s)
+  }
+  return s
+}
+
 /**
  * Reads the settings from the bindings. Throws an Error naming the variable when a value is out
  * of range (the same checks as `make start`).

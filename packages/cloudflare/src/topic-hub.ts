@@ -19,7 +19,7 @@ import { type Opening, gapsOf, planOpening, sseOpening, wsOpening } from './open
 import { type ConnCounters, type Counts, zeroCounts } from './records.ts'
 import { ReplayWindow } from './replay-window.ts'
 import type { Probe, TopicHubApi } from './rpc.ts'
-import { type Settings, readSettings } from './settings.ts'
+import { type Settings, settingsOf } from './settings.ts'
 import { type SocketAttachment, TopicSockets } from './topic-sockets.ts'
 import { type GoneReason, type TopicStream, TopicStreams } from './topic-streams.ts'
 import { CONN_HEADER, type ConnHeader, historyFrame, parseAsk } from './wire.ts'
@@ -73,7 +73,7 @@ export class TopicHub extends DurableObject<Env> implements TopicHubApi {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
-    this.#settings = readSettings(env)
+    this.#settings = settingsOf(env)
     this.#log = createLogger(this.#settings.logLevel, { node: this.#settings.nodeName })
     this.#sockets = new TopicSockets(ctx)
     this.#window = new ReplayWindow(ctx.storage.sql, this.#settings.replay)
@@ -83,11 +83,11 @@ export class TopicHub extends DurableObject<Env> implements TopicHubApi {
       slowConsumerBytes: this.#settings.slowConsumerBytes,
       onGone: (s, reason) => this.#streamGone(s, reason),
     })
-    void ctx.blockConcurrencyWhile(async () => {
-      const stored = await ctx.storage.list<string>({ prefix: 'm:' })
-      for (const [key, home] of stored) this.#members.set(key.slice(2), home)
-      this.#lingerUntil = (await ctx.storage.get<number>('linger')) ?? 0
-    })
+    // Synchronous reads (SQLite-backed storage): a new object serves its first probe at once.
+    for (const [key, home] of ctx.storage.kv.list<string>({ prefix: 'm:' })) {
+      this.#members.set(key.slice(2), home)
+    }
+    this.#lingerUntil = ctx.storage.kv.get<number>('linger') ?? 0
   }
 
   /** A subscriber of any kind is here (or being accepted). */
@@ -259,13 +259,13 @@ export class TopicHub extends DurableObject<Env> implements TopicHubApi {
       })
       this.#tailGaps(opening, id)
     }
-    await this.ctx.storage.put(`m:${id}`, home)
+    this.ctx.storage.kv.put(`m:${id}`, home)
     return history
   }
 
   async removeMember(id: string): Promise<void> {
     if (!this.#members.delete(id)) return
-    await this.ctx.storage.delete(`m:${id}`)
+    this.ctx.storage.kv.delete(`m:${id}`)
     await this.#maybeIdle()
   }
 
@@ -507,7 +507,7 @@ export class TopicHub extends DurableObject<Env> implements TopicHubApi {
     const now = Date.now()
     if (lingerMs > 0) {
       this.#lingerUntil = now + lingerMs
-      await this.ctx.storage.put('linger', this.#lingerUntil)
+      this.ctx.storage.kv.put('linger', this.#lingerUntil)
     }
     if (this.#window.started || lingerMs > 0) {
       await this.ctx.storage.setAlarm(now + lingerMs + replay.ageMs)
