@@ -57,6 +57,11 @@ export class ReplayWindow {
   #loaded = false
   #epoch: string | undefined
   #last = 0
+  /**
+   * The `last` stored in `replay_state`. While the newest held event's row carries the last
+   * number, the state row is not rewritten: a publish writes one row, not two.
+   */
+  #storedLast = 0
   #held: Held[] = []
   #head = 0
   #bytes = 0
@@ -79,12 +84,13 @@ export class ReplayWindow {
     }
     if (!row) return
     this.#epoch = row.epoch as string
-    this.#last = Number(row.last)
+    this.#storedLast = Number(row.last)
     for (const r of this.#sql.exec('SELECT seq, time, bytes FROM replay_events ORDER BY seq')) {
       const bytes = Number(r.bytes)
       this.#held.push({ seq: Number(r.seq), time: Number(r.time), bytes })
       this.#bytes += bytes
     }
+    this.#last = Math.max(this.#storedLast, this.#held.at(-1)?.seq ?? 0)
   }
 
   /** The epoch, made and stored on first use. */
@@ -96,6 +102,7 @@ export class ReplayWindow {
     this.#sql.exec('INSERT INTO replay_state (k, epoch, last) VALUES (0, ?, 0)', epoch)
     this.#epoch = epoch
     this.#last = 0
+    this.#storedLast = 0
     return epoch
   }
 
@@ -116,7 +123,8 @@ export class ReplayWindow {
     const seq = ++this.#last
     const now = this.#now()
     const bytes = eventBytes(ev)
-    if (this.#limits.events > 0 && bytes <= this.#limits.topicBytes) {
+    const held = this.#limits.events > 0 && bytes <= this.#limits.topicBytes
+    if (held) {
       this.#sql.exec(
         'INSERT INTO replay_events (seq, id, event, data, time, bytes) VALUES (?, ?, ?, ?, ?, ?)',
         seq,
@@ -128,8 +136,7 @@ export class ReplayWindow {
       )
       this.#held.push({ seq, time: now, bytes })
       this.#bytes += bytes
-    }
-    this.#sql.exec('UPDATE replay_state SET last = ? WHERE k = 0', seq)
+    } else this.#storeLast()
     this.#trim(now)
     return { epoch, seq }
   }
@@ -141,7 +148,7 @@ export class ReplayWindow {
   skip(): boolean {
     if (!this.started) return false
     this.#last++
-    this.#sql.exec('UPDATE replay_state SET last = ? WHERE k = 0', this.#last)
+    this.#storeLast()
     return true
   }
 
@@ -183,11 +190,19 @@ export class ReplayWindow {
     return this.#held.length > this.#head ? this.#held[this.#held.length - 1]?.time : undefined
   }
 
+  /** Writes `last` to the state row (a number no held row carries: a drop, an event not held). */
+  #storeLast(): void {
+    if (this.#storedLast === this.#last) return
+    this.#sql.exec('UPDATE replay_state SET last = ? WHERE k = 0', this.#last)
+    this.#storedLast = this.#last
+  }
+
   /** Forgets the in-memory copy after the object deleted its storage: the next use makes a new epoch. */
   forgotten(): void {
     this.#loaded = false
     this.#epoch = undefined
     this.#last = 0
+    this.#storedLast = 0
     this.#held = []
     this.#head = 0
     this.#bytes = 0
@@ -208,6 +223,8 @@ export class ReplayWindow {
       this.#head++
     }
     if (cut === undefined) return
+    // The newest row goes too (all aged out): the state row keeps the number.
+    if (this.#head === this.#held.length) this.#storeLast()
     this.#sql.exec('DELETE FROM replay_events WHERE seq <= ?', cut)
     if (this.#head > 64 && this.#head * 2 > this.#held.length) {
       this.#held = this.#held.slice(this.#head)

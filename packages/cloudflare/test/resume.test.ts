@@ -63,6 +63,28 @@ describe('ReplayWindow', () => {
     })
   })
 
+  it('goes on numbering where it was when the object is rebuilt, whatever the last number was', async () => {
+    await runInDurableObject(hub('window-rebuilt'), async (_o, state) => {
+      let now = 1_000
+      const limits = { events: 10, ageMs: 10_000, topicBytes: 2_048 }
+      const make = () => new ReplayWindow(state.storage.sql, limits, () => now)
+      const w = make()
+      const { epoch } = w.position()
+      w.append({ id: 'a', data: 'x' }) // 1, held: its row carries the number
+      expect(make().position()).toEqual({ epoch, seq: 1 })
+      w.skip() // 2, a drop
+      expect(make().position()).toEqual({ epoch, seq: 2 })
+      w.append({ id: 'big', data: 'z'.repeat(4_000) }) // 3, not held
+      w.append({ id: 'b', data: 'x' }) // 4
+      expect(make().position()).toEqual({ epoch, seq: 4 })
+      now += 20_000 // every row ages out
+      expect(w.size()).toEqual({ events: 0, bytes: 0 })
+      const again = make()
+      expect(again.position()).toEqual({ epoch, seq: 4 })
+      expect(again.append({ id: 'c', data: 'x' }).seq).toBe(5)
+    })
+  })
+
   it('with REPLAY_EVENTS=0 keeps positions only', async () => {
     await runInDurableObject(hub('window-off'), async (_o, state) => {
       const w = new ReplayWindow(state.storage.sql, { events: 0, ageMs: 1_000, topicBytes: 1_024 })
