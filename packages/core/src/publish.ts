@@ -45,7 +45,8 @@ export function createPublish(deps: PublishDeps): (req: PublishRequest) => Promi
     const topics = parseTopics(h.get('x-sse-topic'), config.maxTopicsPerConnection)
     const id = validateId(h.get('x-sse-id'))
     const event = validateEventType(h.get('x-sse-event'))
-    const live = await backend.liveTopics(topics)
+    const found = backend.liveTopics(topics)
+    const live = Array.isArray(found) ? found : await found
     if (live.length === 0) {
       // The drop path: answer from the headers alone; the body is never read.
       log.info({ topics, id }, 'dropped: no subscriber')

@@ -25,8 +25,16 @@ import {
 import type { Context } from 'hono'
 import type { WebSocket, WebSocketServer } from 'ws'
 import { type Counters, LocalConnection } from './connection.ts'
+import { releaseHttpState } from './release-http.ts'
 import { CONNECTED_CHUNK, END_CHUNK, chunkBytes, chunkOf } from './frames.ts'
 import type { TopicNamespace } from './namespace.ts'
+
+const CONNECTION = Symbol('connection')
+
+/** The `close` listener of every stream's socket (`this`): one function, no closure per connection. */
+function socketGone(this: Socket & { [CONNECTION]?: LocalConnection }): void {
+  this[CONNECTION]?.gone()
+}
 
 /** The cursor part of what a client sent back, when it is safe to write in an `id:` line. */
 function echoCursor(lastEventId: string | undefined): string | undefined {
@@ -91,10 +99,20 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     return this.#ns
   }
 
-  async liveTopics(topics: string[]): Promise<string[]> {
+  liveTopics(topics: string[]): string[] | Promise<string[]> {
     const ns = this.#ns
-    const live = await Promise.all(topics.map((t) => ns.get(ns.idFromName(t)).probe()))
-    return topics.filter((_, i) => live[i])
+    // One process: the answer is at hand, no promise per topic (the drop path's common case).
+    if (ns.liveNow) {
+      const liveNow = ns.liveNow.bind(ns)
+      return topics.length === 1
+        ? liveNow(topics[0] as string)
+          ? topics
+          : []
+        : topics.filter(liveNow)
+    }
+    return Promise.all(topics.map((t) => ns.get(ns.idFromName(t)).probe())).then((live) =>
+      topics.filter((_, i) => live[i]),
+    )
   }
 
   async publish(events: GatewayEvent[]) {
@@ -111,6 +129,10 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
   async dropped(topics: string[], id: string): Promise<void> {
     this.counters.dropped += topics.length
     const ns = this.#ns
+    if (ns.dropNow) {
+      for (const t of topics) ns.dropNow(t, id)
+      return
+    }
     await Promise.all(
       topics.map((t) =>
         ns
@@ -132,6 +154,12 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
         { headers: { 'retry-after': '5' } },
       )
     }
+  }
+
+  /** Forgets a closed connection (one function for all of them: no closure per connection). */
+  readonly #onClose = (conn: LocalConnection): void => {
+    this.connections.delete(conn)
+    this.#ns.detach(conn)
   }
 
   /** This node's live subscriber connections. */
@@ -163,10 +191,7 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
       envelope: req.envelope,
       slowConsumerBytes: this.#config.slowConsumerBytes,
       counters: this.counters,
-      onClose: (conn: LocalConnection) => {
-        this.connections.delete(conn)
-        this.#ns.detach(conn)
-      },
+      onClose: this.#onClose,
     }
     if (req.transport === 'ws') return this.#acceptWs(native, req, common)
     const out = native.outgoing
@@ -176,8 +201,11 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     this.#openStream(native.origin, out, { 'x-sse-connection-id': req.connectionId })
     this.connections.add(conn)
     this.counters.connectionsTotal++
-    socket.once('close', () => conn.gone())
+    ;(socket as Socket & { [CONNECTION]?: LocalConnection })[CONNECTION] = conn
+    socket.once('close', socketGone)
     await this.#start(conn, req)
+    // The request is complete by now: the stream no longer needs the HTTP server's state.
+    if (!conn.closed) releaseHttpState(out, socket)
     return RESPONSE_ALREADY_SENT
   }
 

@@ -44,7 +44,10 @@ export interface NodeGateway {
   app: Hono
   /** Base URL once listening, e.g. http://127.0.0.1:8787 */
   url: string
-  /** Drains: stops accepting, closes every stream cleanly, deregisters, closes the server. */
+  /**
+   * Drains: stops accepting, closes every stream cleanly, deregisters (in a cluster after
+   * DRAIN_LINGER_MS at most, see `TopicNamespace.drain`), closes the server.
+   */
   close(): Promise<void>
 }
 
@@ -193,9 +196,13 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
   // them at once, instead of waiting SHUTDOWN_TIMEOUT_MS for a request that never comes.
   const sockets = new Set<Socket>()
   const busy = new WeakSet<Socket>()
+  // One listener function for every socket (`this` is the socket): no closure per connection.
+  function forgetSocket(this: Socket): void {
+    sockets.delete(this)
+  }
   server.on('connection', (socket: Socket) => {
     sockets.add(socket)
-    socket.once('close', () => sockets.delete(socket))
+    socket.once('close', forgetSocket)
   })
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     busy.add(req.socket)
@@ -241,6 +248,9 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
   const close = () => {
     closing ??= (async () => {
       backend.startDrain()
+      // Cluster: the topics of the streams ended below stay registered a while (DRAIN_LINGER_MS),
+      // so publishes made while their clients reconnect elsewhere are kept, not dropped.
+      namespace.drain?.()
       clearInterval(ticker)
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()

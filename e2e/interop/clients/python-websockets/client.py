@@ -28,8 +28,9 @@ def main() -> None:
     while True:
         resume = f"{'&' if '?' in url else '?'}lastEventId={quote(cursor, safe='')}"
         try:
-            # max_size: the largest message accepted; 1 MiB is also websockets' default.
-            with connect(url + resume if cursor else url, max_size=2**20) as ws:
+            # max_size: the largest message accepted. websockets' default, 1 MiB, is below the
+            # JSON frame of a 1 MiB body (the gateway's MAX_BODY_BYTES): 2 MiB holds it.
+            with connect(url + resume if cursor else url, max_size=2**21) as ws:
                 delay = 1.0
                 for frame in ws:  # ends at a normal close; another close code raises
                     text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
