@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `make cf-dev`: the Worker under `wrangler dev` (workerd, the real Workers runtime) on
-# 127.0.0.1:${PORT:-8787}, with the settings of `make start` (API_KEYS, HEARTBEAT_MS, …).
-# Durable Object state is fresh on every start, like the memory of `make start`.
+# `make cf-dev`: the Worker in local workerd (the real Workers runtime) through Miniflare, on
+# 127.0.0.1:${PORT:-8787}, with the settings of `make start` (API_KEYS, HEARTBEAT_MS, …) and
+# without what `wrangler dev` adds (its proxy, request log, local explorer, file watching).
+# `CF_DEV=wrangler make cf-dev` runs `wrangler dev` itself instead. Durable Object state is
+# fresh on every start, like the memory of `make start`.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root/packages/cloudflare"
@@ -35,9 +37,20 @@ trap 'exit 143' TERM
 # never in the repository.
 (umask 077 && printf 'API_KEYS=%s\n' "$keys" >"$work/dev.env")
 
-args=(dev --ip "$host" --port "$port" --persist-to "$work/state" --env-file "$work/dev.env")
-args+=(--inspector-port "$(node -e 'const s=require("node:net").createServer().listen(0,"127.0.0.1",()=>{process.stdout.write(String(s.address().port));s.close()})')")
-for v in HEARTBEAT_MS MAX_TOPICS_PER_CONNECTION MAX_BODY_BYTES SLOW_CONSUMER_BYTES REGISTRY_SHARDS CORS_ORIGINS LOG_LEVEL NODE_ID; do
+runtime=${CF_DEV:-miniflare}
+case "$runtime" in
+miniflare | wrangler) ;;
+*) echo "CF_DEV=$runtime: use miniflare (default) or wrangler" >&2; exit 2 ;;
+esac
+
+if [ "$runtime" = wrangler ]; then
+  args=(dev --ip "$host" --port "$port" --persist-to "$work/state" --env-file "$work/dev.env")
+  args+=(--inspector-port "$(node -e 'const s=require("node:net").createServer().listen(0,"127.0.0.1",()=>{process.stdout.write(String(s.address().port));s.close()})')")
+else
+  # In memory: nothing on disk, nothing left after Ctrl-C.
+  args=(--ip "$host" --port "$port" --env-file "$work/dev.env")
+fi
+for v in HEARTBEAT_MS DISCONNECT_CHECK_MS MAX_TOPICS_PER_CONNECTION MAX_BODY_BYTES SLOW_CONSUMER_BYTES REGISTRY_SHARDS CORS_ORIGINS LOG_LEVEL NODE_ID REPLAY_EVENTS REPLAY_AGE_MS REPLAY_TOPIC_BYTES LINGER_MS; do
   if [ -n "${!v:-}" ]; then args+=(--var "$v:${!v}"); fi
 done
 
@@ -47,13 +60,19 @@ if [ -n "$generated" ]; then
   echo "sse-gateway: API_KEYS is unset: generated a key for this run only" >&2
   printf '\n  API key for this run: %s\n' "$keys"
 fi
-printf '\n  Gateway (wrangler dev): http://%s:%s   Admin UI: http://%s:%s/admin/\n\n' "$host" "$port" "$host" "$port"
+label='local workerd'
+[ "$runtime" = wrangler ] && label='wrangler dev'
+printf '\n  Gateway (%s): http://%s:%s   Admin UI: http://%s:%s/admin/\n\n' "$label" "$host" "$port" "$host" "$port"
 
 export WRANGLER_HIDE_BANNER=true WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false
 export CLOUDFLARE_CF_FETCH_ENABLED=false
 # wrangler dev (only dev) would read a whole unread request body before answering: the drop
 # path answers from the headers alone (docs/cloudflare.md, "wrangler dev").
 export WRANGLER_DISABLE_REQUEST_BODY_DRAINING=true
-node "$root/node_modules/wrangler/bin/wrangler.js" "${args[@]}" &
+if [ "$runtime" = wrangler ]; then
+  node "$root/node_modules/wrangler/bin/wrangler.js" "${args[@]}" &
+else
+  node scripts/dev.mjs "${args[@]}" &
+fi
 child=$!
 wait "$child"

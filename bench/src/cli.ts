@@ -47,6 +47,7 @@ function namedTargets(names: string[]): TargetKind[] {
     nchanTarget(2),
     nodeTarget(ROOT, { replayOff: true }),
     nodeTarget(ROOT, { before: true }),
+    workerdTarget(ROOT, { wrangler: true }),
   ]
   return names.map((n) => {
     const t = known.find((k) => k.name === n)

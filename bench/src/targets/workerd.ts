@@ -49,18 +49,23 @@ function snapshot(pkg: string, wrangler: string, dir: string): string {
 }
 
 /**
- * The Worker under `wrangler dev`: workerd, the real Workers runtime, on this machine. Its
- * figures say how the Worker code behaves in workerd here, not what Cloudflare's network does:
- * the report labels them "local workerd".
+ * The Worker in local workerd: by default the way `make cf-dev` runs it (Miniflare, through
+ * packages/cloudflare/scripts/dev.mjs: no dev proxy, storage in memory), or under `wrangler dev`
+ * (`workerd-wrangler`, every request through wrangler's proxy Worker). Its figures say how the
+ * Worker code behaves in workerd here, not what Cloudflare's network does: the report labels
+ * them "local workerd".
  */
-export function workerdTarget(root: string): TargetKind {
+export function workerdTarget(root: string, opts: { wrangler?: boolean } = {}): TargetKind {
   const pkg = resolve(root, 'packages/cloudflare')
   const wrangler = resolve(root, 'node_modules/wrangler/bin/wrangler.js')
+  const viaWrangler = opts.wrangler === true
   return {
-    name: 'workerd',
-    label: 'Worker under wrangler dev (local workerd)',
-    // Under wrangler dev every stream passes a proxy Worker and a Durable Object on one
-    // thread: ~100 connects/s here, so the quick sizes would not fit in minutes.
+    name: viaWrangler ? 'workerd-wrangler' : 'workerd',
+    label: viaWrangler
+      ? 'Worker under wrangler dev (local workerd)'
+      : 'Worker in Miniflare, as make cf-dev (local workerd)',
+    // One Durable Object per topic on one thread, and (under wrangler dev) every stream through
+    // a proxy Worker: the quick sizes would not fit in minutes.
     sizeLimits: [
       'fanout.subscribers=100',
       'fanout.deliveriesPerBurst=10000',
@@ -76,67 +81,97 @@ export function workerdTarget(root: string): TargetKind {
       if (!existsSync(wrangler)) return 'wrangler is not installed (npm ci)'
       return undefined
     },
-    async start(opts: StartOptions): Promise<RunningTarget> {
-      const dir = mkdtempSync(join(tmpdir(), 'sse-bench-workerd-'))
-      const cleanup = () => rmSync(dir, { recursive: true, force: true })
-      let config: string
-      try {
-        spawnSync(process.execPath, [join(pkg, 'scripts/sync-admin.mjs')], {
-          cwd: pkg,
-          stdio: 'ignore',
-        })
-        config = snapshot(pkg, wrangler, dir)
-      } catch (err) {
-        cleanup()
-        throw err
-      }
-      const port = await freePort()
-      const inspector = await freePort()
-      const args = [
-        wrangler,
-        'dev',
-        'dist/worker.js',
-        '-c',
-        config,
-        '--no-bundle',
-        '--ip',
-        '127.0.0.1',
-        '--port',
-        String(port),
-      ]
-      args.push(
-        '--inspector-port',
-        String(inspector),
-        '--persist-to',
-        join(dir, 'state'),
-        '--log-level',
-        'warn',
-      )
-      args.push('--var', `API_KEYS:${API_KEY}`)
-      const p = spawnTo(opts.rawDir, 'workerd', process.execPath, args, WRANGLER_ENV, dir)
-      const stop = async () => {
-        await p.stop()
-        cleanup()
-      }
-      try {
-        await waitHttp(`http://127.0.0.1:${port}/readyz`, 90_000, p.proc)
-      } catch (err) {
-        await stop()
-        throw err
-      }
-      return {
-        name: 'workerd',
-        label: this.label,
-        detail:
-          'packages/cloudflare bundled once, under wrangler 4.86 dev (workerd + Durable Objects, local), default vars; smaller sizes (see its cases)',
-        kind: 'gateway',
-        apiKey: API_KEY,
-        publishAt: [{ host: '127.0.0.1', port }],
-        subscribeAt: [{ host: '127.0.0.1', port }],
-        pids: p.tree,
-        connectionsPerProcess: 19_000,
-        stop,
-      }
+    async start(startOpts: StartOptions): Promise<RunningTarget> {
+      return viaWrangler ? startWrangler(startOpts) : startMiniflare(startOpts)
     },
+  }
+
+  async function startMiniflare(startOpts: StartOptions): Promise<RunningTarget> {
+    const port = await freePort()
+    const args = [resolve(pkg, 'scripts/dev.mjs'), '--ip', '127.0.0.1', '--port', String(port)]
+    args.push('--var', `API_KEYS:${API_KEY}`, '--var', 'LOG_LEVEL:warn')
+    const p = spawnTo(startOpts.rawDir, 'workerd', process.execPath, args, WRANGLER_ENV, pkg)
+    try {
+      await waitHttp(`http://127.0.0.1:${port}/readyz`, 90_000, p.proc)
+    } catch (err) {
+      await p.stop()
+      throw err
+    }
+    return {
+      name: 'workerd',
+      label: 'Worker in Miniflare, as make cf-dev (local workerd)',
+      detail:
+        'packages/cloudflare bundled once, in Miniflare 4.20260426 (workerd + Durable Objects, local, no dev proxy, storage in memory), default vars; smaller sizes (see its cases)',
+      kind: 'gateway',
+      apiKey: API_KEY,
+      publishAt: [{ host: '127.0.0.1', port }],
+      subscribeAt: [{ host: '127.0.0.1', port }],
+      pids: p.tree,
+      connectionsPerProcess: 19_000,
+      stop: () => p.stop(),
+    }
+  }
+
+  async function startWrangler(startOpts: StartOptions): Promise<RunningTarget> {
+    const dir = mkdtempSync(join(tmpdir(), 'sse-bench-workerd-'))
+    const cleanup = () => rmSync(dir, { recursive: true, force: true })
+    let config: string
+    try {
+      spawnSync(process.execPath, [join(pkg, 'scripts/sync-admin.mjs')], {
+        cwd: pkg,
+        stdio: 'ignore',
+      })
+      config = snapshot(pkg, wrangler, dir)
+    } catch (err) {
+      cleanup()
+      throw err
+    }
+    const port = await freePort()
+    const inspector = await freePort()
+    const args = [
+      wrangler,
+      'dev',
+      'dist/worker.js',
+      '-c',
+      config,
+      '--no-bundle',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+    ]
+    args.push(
+      '--inspector-port',
+      String(inspector),
+      '--persist-to',
+      join(dir, 'state'),
+      '--log-level',
+      'warn',
+    )
+    args.push('--var', `API_KEYS:${API_KEY}`)
+    const p = spawnTo(startOpts.rawDir, 'workerd', process.execPath, args, WRANGLER_ENV, dir)
+    const stop = async () => {
+      await p.stop()
+      cleanup()
+    }
+    try {
+      await waitHttp(`http://127.0.0.1:${port}/readyz`, 90_000, p.proc)
+    } catch (err) {
+      await stop()
+      throw err
+    }
+    return {
+      name: 'workerd-wrangler',
+      label: 'Worker under wrangler dev (local workerd)',
+      detail:
+        'packages/cloudflare bundled once, under wrangler 4.86 dev (workerd + Durable Objects, local), default vars; smaller sizes (see its cases)',
+      kind: 'gateway',
+      apiKey: API_KEY,
+      publishAt: [{ host: '127.0.0.1', port }],
+      subscribeAt: [{ host: '127.0.0.1', port }],
+      pids: p.tree,
+      connectionsPerProcess: 19_000,
+      stop,
+    }
   }
 }

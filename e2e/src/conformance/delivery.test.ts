@@ -173,7 +173,8 @@ forEachTarget((target) => {
   it('sends the connect comment and heartbeat comments on an idle stream', async () => {
     const sub = await sse(`?topic=${uniqueTopic()}`)
     expect(sub.comments[0]).toMatch(/connected/)
-    await sub.until(() => sub.comments.some((c) => /heartbeat/.test(c)), 10_000, 'a heartbeat')
+    const wait = 2 * (target().heartbeatMs ?? 1_000) + 5_000
+    await sub.until(() => sub.comments.some((c) => /heartbeat/.test(c)), wait, 'a heartbeat')
     sub.close()
   })
 })

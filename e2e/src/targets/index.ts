@@ -1,7 +1,7 @@
 import { clusterTarget } from './cluster.ts'
 import { nodeTarget } from './node.ts'
 import type { TargetFactory } from './types.ts'
-import { cloudflareTarget, wranglerDevTarget } from './wrangler.ts'
+import { cfDevTarget, cloudflareTarget, wranglerDevTarget } from './wrangler.ts'
 
 /**
  * Every target the suites know. `E2E_TARGETS=node,node-cluster` narrows the list; a target
@@ -10,6 +10,7 @@ import { cloudflareTarget, wranglerDevTarget } from './wrangler.ts'
 export const ALL_TARGETS: TargetFactory[] = [
   nodeTarget,
   clusterTarget,
+  cfDevTarget,
   wranglerDevTarget,
   cloudflareTarget,
 ]

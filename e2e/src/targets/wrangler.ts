@@ -7,6 +7,8 @@ import type { Target, TargetFactory } from './types.ts'
 import { E2E_REPLAY_EVENTS, ROOT, freePort, spawnLogged, waitReady } from './util.ts'
 
 const run = promisify(execFile)
+/** HEARTBEAT_MS in wrangler.jsonc. */
+const DEFAULT_HEARTBEAT_MS = 15_000
 export const CF_PACKAGE = resolve(ROOT, 'packages/cloudflare')
 const WRANGLER = resolve(ROOT, 'node_modules/wrangler/bin/wrangler.js')
 
@@ -45,8 +47,8 @@ async function snapshot(dir: string): Promise<string> {
 
 /**
  * Starts the Worker under `wrangler dev` (workerd, the real Workers runtime) on 127.0.0.1, with
- * fresh Durable Object storage. The heartbeat is short (1 s) because workerd notices a client
- * that left only when it next writes to it: cleanup then takes one or two heartbeats.
+ * fresh Durable Object storage and the settings of `wrangler.jsonc` (the default heartbeat: a
+ * client that left is noticed through DISCONNECT_CHECK_MS, within about a second).
  */
 export async function startWranglerDev(
   vars: Record<string, string> = {},
@@ -63,9 +65,8 @@ export async function startWranglerDev(
   const port = await freePort()
   const inspector = await freePort()
   const apiKey = vars.API_KEYS?.split(',')[0] ?? 'e2e-key'
-  const allVars = {
+  const allVars: Record<string, string> = {
     API_KEYS: apiKey,
-    HEARTBEAT_MS: '1000',
     LOG_LEVEL: 'warn',
     REPLAY_EVENTS: String(E2E_REPLAY_EVENTS),
     ...vars,
@@ -91,12 +92,61 @@ export async function startWranglerDev(
     url,
     urls: [url],
     apiKey,
+    heartbeatMs: Number(allVars.HEARTBEAT_MS ?? DEFAULT_HEARTBEAT_MS),
     pid: p.proc.pid ?? 0,
     // A Worker's stream has no send buffer the gateway can measure the way Node's socket has:
     // slow-consumer disconnects are not tested here (docs/cloudflare.md, "Limits").
     capabilities: { slowConsumer: false, metrics: true },
     stop,
   }
+}
+
+/**
+ * Starts the Worker the way `make cf-dev` does (packages/cloudflare/scripts/dev.mjs): local
+ * workerd through Miniflare, without `wrangler dev`'s proxy, Durable Object storage in memory,
+ * the settings of `wrangler.jsonc` (the default heartbeat included) except `REPLAY_EVENTS`.
+ */
+export async function startCfDev(
+  vars: Record<string, string> = {},
+): Promise<Target & { pid: number }> {
+  await syncAdmin()
+  const port = await freePort()
+  const apiKey = vars.API_KEYS?.split(',')[0] ?? 'e2e-key'
+  const allVars: Record<string, string> = {
+    API_KEYS: apiKey,
+    LOG_LEVEL: 'warn',
+    REPLAY_EVENTS: String(E2E_REPLAY_EVENTS),
+    ...vars,
+  }
+  const args = [join(CF_PACKAGE, 'scripts/dev.mjs'), '--ip', '127.0.0.1', '--port', String(port)]
+  for (const [k, v] of Object.entries(allVars)) args.push('--var', `${k}:${v}`)
+  const p = spawnLogged(process.execPath, args, WRANGLER_ENV, CF_PACKAGE)
+  const url = `http://127.0.0.1:${port}`
+  try {
+    await waitReady(`${url}/readyz`, 60_000, p.proc, p.output)
+  } catch (err) {
+    await p.stop()
+    throw err
+  }
+  return {
+    name: 'cf-dev',
+    url,
+    urls: [url],
+    apiKey,
+    heartbeatMs: Number(allVars.HEARTBEAT_MS ?? DEFAULT_HEARTBEAT_MS),
+    pid: p.proc.pid ?? 0,
+    capabilities: { slowConsumer: false, metrics: true },
+    stop: () => p.stop(),
+  }
+}
+
+/** `make cf-dev`'s runtime: the Worker in Miniflare (local workerd, no dev proxy). */
+export const cfDevTarget: TargetFactory = {
+  name: 'cf-dev',
+  async unavailable() {
+    return existsSync(WRANGLER) ? undefined : `${WRANGLER} not installed (run make setup)`
+  },
+  start: () => startCfDev(),
 }
 
 export const wranglerDevTarget: TargetFactory = {
@@ -141,6 +191,7 @@ function deployedTarget(url: string, apiKey: string, stop: () => Promise<void>):
     url,
     urls: [url],
     apiKey,
+    heartbeatMs: DEFAULT_HEARTBEAT_MS,
     capabilities: { slowConsumer: false, metrics: true },
     stop,
   }
@@ -156,7 +207,7 @@ async function deployThrowaway(): Promise<Target> {
   try {
     await syncAdmin()
     const args = [WRANGLER, 'deploy', '--name', name, '--secrets-file', secrets]
-    const { stdout } = await run(process.execPath, [...args, '--var', 'HEARTBEAT_MS:2000'], opts)
+    const { stdout } = await run(process.execPath, args, opts)
     const url = /https:\/\/[^\s]+\.workers\.dev/.exec(stdout)?.[0]
     if (!url) throw new Error(`wrangler deploy printed no workers.dev URL:\n${stdout}`)
     await waitReady(`${url}/readyz`, 60_000)

@@ -10,22 +10,21 @@ import {
   type Stats,
   type SubscribeRequest,
   type TopicInfo,
+  type TopicHistory,
   type TopicQuery,
   corsHeaders,
-  formatComment,
+  resumeAsks,
 } from '@sse-gateway/core'
 import type { Context } from 'hono'
-import { type Env, type Settings, hubFor, registryFor } from './env.ts'
-import { mergeEventStreams } from './merge.ts'
+import { type Env, hubFor, registryFor } from './env.ts'
+import { mergeTopicStreams, readHistory } from './merge.ts'
+import { planOpening, sseOpening } from './opening.ts'
 import { holdersOf } from './records.ts'
 import { RegistryClient } from './registry-client.ts'
-import { CONN_HEADER, type ConnHeader } from './topic-accept.ts'
+import type { Settings } from './settings.ts'
+import { CONN_HEADER, type ConnHeader, HUB_ORIGIN as HUB, encodeAsk } from './wire.ts'
 
 export type CfContext = Context<{ Bindings: Env }>
-
-const CONNECTED = new TextEncoder().encode(formatComment('connected'))
-/** Internal URL of a topic object's endpoints (the host is never resolved). */
-const HUB = 'https://topic-hub'
 
 /**
  * The gateway's runtime on Cloudflare: every topic is a `TopicHub` Durable Object, the admin
@@ -79,15 +78,22 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
     )
   }
 
+  /**
+   * Opens a subscription. One topic: the topic object's stream is the response, as it is (the
+   * object writes the opening and any replay). Several: each object's stream starts with its
+   * history; the Worker plans the opening from all of them, then merges the live streams.
+   */
   async subscribe(c: CfContext, req: SubscribeRequest): Promise<Response> {
     const conn: ConnHeader = {
       id: req.connectionId,
       topics: req.topics,
       remoteAddress: c.req.header('cf-connecting-ip') ?? null,
       userAgent: req.userAgent ?? null,
+      lastEventId: req.lastEventId ?? null,
     }
     if (req.transport === 'ws') return this.#subscribeWs(c, conn)
 
+    const asks = resumeAsks(req.topics, req.lastEventId)
     const single = req.topics.length === 1
     const responses = await Promise.all(
       req.topics.map((topic, i) => {
@@ -96,8 +102,11 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
           id: conn.id,
           envelope: req.envelope ? '1' : '0',
           hb: i === 0 ? '1' : '0', // one heartbeat per connection, from its first topic
-          connected: single ? '1' : '0',
+          mode: single ? 'single' : 'part',
         })
+        const ask = asks?.[i]
+        if (ask) q.set('resume', encodeAsk(ask))
+        if (single && req.lastEventId !== undefined) q.set('last', req.lastEventId)
         return hubFor(this.#env, topic).fetch(`${HUB}/sse?${q}`, { signal: c.req.raw.signal })
       }),
     )
@@ -109,19 +118,52 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
       cancelAll()
       throw new GatewayError('unavailable', 'could not open the topic streams; retry')
     }
-    try {
-      await registryFor(this.#env, this.#settings.registryShards, conn.id).add({
-        ...conn,
-        transport: 'sse',
-        home: null,
-        connectedAt: new Date().toISOString(),
+    const streams = bodies as ReadableStream<Uint8Array>[]
+    let body: ReadableStream<Uint8Array>
+    let counts: { replayed: number; gaps: number } | undefined
+    if (single) {
+      body = streams[0] as ReadableStream<Uint8Array>
+    } else {
+      let parts: Awaited<ReturnType<typeof readHistory>>[]
+      try {
+        parts = await Promise.all(streams.map((s) => readHistory(s)))
+      } catch (cause) {
+        cancelAll()
+        throw new GatewayError('unavailable', 'could not open the topic streams; retry', { cause })
+      }
+      const histories = new Map<string, TopicHistory>()
+      for (const [i, p] of parts.entries()) histories.set(req.topics[i] as string, p.history)
+      const opening = planOpening({
+        connectionId: conn.id,
+        topics: req.topics,
+        asks,
+        lastEventId: req.lastEventId,
+        histories,
       })
+      counts = { replayed: opening.replayed, gaps: opening.gaps }
+      body = mergeTopicStreams({
+        first: sseOpening(opening, req.envelope),
+        topics: req.topics,
+        sources: parts.map((p, i) => ({
+          topic: req.topics[i] as string,
+          reader: p.reader,
+          rest: p.rest,
+        })),
+        positions: opening.positions,
+        envelope: req.envelope,
+        signal: c.req.raw.signal,
+      })
+    }
+    try {
+      const registry = registryFor(this.#env, this.#settings.registryShards, conn.id)
+      await registry.add(
+        { ...conn, transport: 'sse', home: null, connectedAt: new Date().toISOString() },
+        counts,
+      )
     } catch (cause) {
-      cancelAll()
+      body.cancel().catch(() => {})
       throw new GatewayError('unavailable', 'could not register the connection; retry', { cause })
     }
-    const streams = bodies as ReadableStream<Uint8Array>[]
-    const body = single ? streams[0] : mergeEventStreams(CONNECTED, streams)
     return new Response(body, {
       headers: {
         ...SSE_HEADERS,

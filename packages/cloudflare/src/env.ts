@@ -1,11 +1,9 @@
-import { type Config, loadConfig } from '@sse-gateway/core'
-import type { Registry } from './registry.ts'
-import type { TopicHub } from './topic-hub.ts'
+import type { RegistryApi, TopicHubApi } from './rpc.ts'
 
 /** The Worker's bindings (wrangler.jsonc) and its settings (vars and secrets, all strings). */
 export interface Env {
-  TOPIC_HUB: DurableObjectNamespace<TopicHub>
-  REGISTRY: DurableObjectNamespace<Registry>
+  TOPIC_HUB: DurableObjectNamespace<TopicHubApi>
+  REGISTRY: DurableObjectNamespace<RegistryApi>
   ASSETS: Fetcher
   /** A secret (`wrangler secret put API_KEYS`), comma-separated; several keys allow rotation. */
   API_KEYS?: string
@@ -15,50 +13,18 @@ export interface Env {
   SLOW_CONSUMER_BYTES?: string
   /** Registry objects that share the connection listing (by connection id); default 1. */
   REGISTRY_SHARDS?: string
+  /** An idle SSE stream gets an empty comment this often, so a client that left is noticed; default 1000, 0 = off. */
+  DISCONNECT_CHECK_MS?: string
   CORS_ORIGINS?: string
   LOG_LEVEL?: string
   /** Shown as `node` in listings and stats; default `cloudflare`. */
   NODE_ID?: string
-}
-
-/** The settings the Worker and its objects read, parsed once per isolate. */
-export interface Settings extends Config {
-  registryShards: number
-  nodeName: string
-  /** False when API_KEYS is unset: a Worker cannot print a generated key to anyone. */
-  keysConfigured: boolean
-}
-
-const KEYS = [
-  'API_KEYS',
-  'HEARTBEAT_MS',
-  'MAX_TOPICS_PER_CONNECTION',
-  'MAX_BODY_BYTES',
-  'SLOW_CONSUMER_BYTES',
-  'CORS_ORIGINS',
-  'LOG_LEVEL',
-  'NODE_ID',
-] as const
-
-/**
- * Reads the settings from the bindings. Throws an Error naming the variable when a value is out
- * of range (the same checks as `make start`).
- */
-export function readSettings(env: Env): Settings {
-  const vars: Record<string, string | undefined> = {}
-  for (const k of KEYS) vars[k] = typeof env[k] === 'string' ? env[k] : undefined
-  const config = loadConfig(vars)
-  const rawShards = env.REGISTRY_SHARDS?.trim() || '1'
-  const registryShards = Number(rawShards)
-  if (!Number.isInteger(registryShards) || registryShards < 1 || registryShards > 64) {
-    throw new Error(`REGISTRY_SHARDS=${JSON.stringify(rawShards)} is invalid: expected 1 to 64`)
-  }
-  return {
-    ...config,
-    registryShards,
-    nodeName: config.nodeId ?? 'cloudflare',
-    keysConfigured: !config.generatedKey,
-  }
+  /** Replay window per topic (docs/resume.md): events held (0 = off), their age, their bytes. */
+  REPLAY_EVENTS?: string
+  REPLAY_AGE_MS?: string
+  REPLAY_TOPIC_BYTES?: string
+  /** A topic stays live this long after its last subscriber leaves; default 0. */
+  LINGER_MS?: string
 }
 
 /** FNV-1a: a stable, well-spread hash of a name, to pick a registry shard. */

@@ -14,6 +14,8 @@ const SERIES: Array<[keyof Stats, string, 'gauge' | 'counter', string]> = [
     'counter',
     'Subscribers disconnected for not reading fast enough',
   ],
+  ['replayed', 'sse_gateway_replayed_total', 'counter', 'Events replayed to resuming subscribers'],
+  ['gaps', 'sse_gateway_gaps_total', 'counter', 'gateway.gap events sent to resuming subscribers'],
 ]
 
 /**

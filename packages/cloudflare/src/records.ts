@@ -24,6 +24,10 @@ export interface Counts {
   dropped: number
   bytesSent: number
   slowConsumerDisconnects: number
+  /** Events written to resuming connections from the replay window. */
+  replayed: number
+  /** `gateway.gap` events sent. */
+  gaps: number
 }
 
 export const COUNT_NAMES = [
@@ -32,10 +36,20 @@ export const COUNT_NAMES = [
   'dropped',
   'bytesSent',
   'slowConsumerDisconnects',
+  'replayed',
+  'gaps',
 ] as const satisfies ReadonlyArray<keyof Counts>
 
 export function zeroCounts(): Counts {
-  return { published: 0, delivered: 0, dropped: 0, bytesSent: 0, slowConsumerDisconnects: 0 }
+  return {
+    published: 0,
+    delivered: 0,
+    dropped: 0,
+    bytesSent: 0,
+    slowConsumerDisconnects: 0,
+    replayed: 0,
+    gaps: 0,
+  }
 }
 
 /** What one registry object knows, for `GET /admin/api/stats`. */

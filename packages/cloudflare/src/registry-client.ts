@@ -1,5 +1,5 @@
 import type { ConnectionInfo, Page, TopicInfo, TopicQuery } from '@sse-gateway/core'
-import { type Env, type Settings, allRegistries, hubFor } from './env.ts'
+import { type Env, allRegistries, hubFor } from './env.ts'
 import {
   COUNT_NAMES,
   type ConnCounters,
@@ -7,6 +7,7 @@ import {
   holdersOf,
   type RegistryTotals,
 } from './records.ts'
+import type { Settings } from './settings.ts'
 
 /**
  * Reads the admin views from the registry objects. With one shard a listing is one call; with
@@ -33,13 +34,24 @@ export class RegistryClient {
     for (const p of pages) {
       for (const t of p.items) counts.set(t.topic, (counts.get(t.topic) ?? 0) + t.subscribers)
     }
-    const names = [...counts.keys()].sort()
+    const names = [...counts.keys()].sort().slice(0, q.limit)
     const node = this.#settings.nodeName
+    // Each listed topic's window, from its object (one call each, in parallel).
+    const windows = await Promise.all(
+      names.map((t) =>
+        hubFor(this.#env, t)
+          .windowSize()
+          .catch(() => null),
+      ),
+    )
     return {
-      items: names
-        .slice(0, q.limit)
-        .map((topic) => ({ topic, subscribers: counts.get(topic) ?? 0, nodes: [node] })),
-      more: names.length > q.limit || pages.some((p) => p.more),
+      items: names.map((topic, i) => ({
+        topic,
+        subscribers: counts.get(topic) ?? 0,
+        nodes: [node],
+        window: windows[i] ?? null,
+      })),
+      more: counts.size > q.limit || pages.some((p) => p.more),
     }
   }
 
@@ -110,6 +122,8 @@ export class RegistryClient {
       dropped: 0,
       bytesSent: 0,
       slowConsumerDisconnects: 0,
+      replayed: 0,
+      gaps: 0,
       createdAt: Date.now(),
     }
     for (const t of shards) {

@@ -1,6 +1,6 @@
 import type { Page } from '@sse-gateway/core'
 import { DurableObject } from 'cloudflare:workers'
-import { hubFor, type Env } from './env.ts'
+import { type Env, hubFor } from './env.ts'
 import {
   COUNT_NAMES,
   type ConnRecord,
@@ -8,6 +8,7 @@ import {
   holdersOf,
   type RegistryTotals,
 } from './records.ts'
+import type { RegistryApi } from './rpc.ts'
 
 /** A row older than this is checked against the objects that should hold it. */
 export const SWEEP_AFTER_MS = 120_000
@@ -45,7 +46,7 @@ function toRecord(r: Row): ConnRecord {
  * Writes: the Worker adds a connection once it is open; the topic objects remove it when they
  * notice it left. A row that nobody removed (an object reset by a deploy) is found by the sweep.
  */
-export class Registry extends DurableObject<Env> {
+export class Registry extends DurableObject<Env> implements RegistryApi {
   readonly #sql: SqlStorage
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -58,10 +59,14 @@ export class Registry extends DurableObject<Env> {
     )
   }
 
-  /** Records a new connection. Idempotent: a second add with the same id changes nothing. */
-  async add(rec: ConnRecord): Promise<void> {
+  /**
+   * Records a new connection, with what its opening counted (a resume's replay and gaps, when
+   * the Worker planned it). Idempotent: a second add with the same id changes nothing.
+   */
+  async add(rec: ConnRecord, counts?: Partial<Counts>): Promise<void> {
     const exists = this.#sql.exec('SELECT 1 FROM conns WHERE id = ?', rec.id).toArray().length > 0
     if (exists) return
+    if (counts) this.count(counts)
     this.#sql.exec(
       'INSERT INTO conns (id, transport, topics, home, connected_at, remote, ua, seen) VALUES (?,?,?,?,?,?,?,?)',
       rec.id,
@@ -173,6 +178,8 @@ export class Registry extends DurableObject<Env> {
       dropped: 0,
       bytesSent: 0,
       slowConsumerDisconnects: 0,
+      replayed: 0,
+      gaps: 0,
     }
     for (const name of COUNT_NAMES) totals[name] = values.get(name) ?? 0
     return totals

@@ -2,107 +2,165 @@ import {
   EncodedEvent,
   type GatewayEvent,
   type Logger,
+  type ResumeAsk,
+  type TopicHistory,
+  cursorPart,
+  errorResponse,
   formatWsFrame,
+  resumeAsks,
   tailDropFrame,
+  tailGapFrame,
   tailPublishFrame,
 } from '@sse-gateway/core'
 import { DurableObject } from 'cloudflare:workers'
-import { type Env, type Settings, hubFor, readSettings, registryFor } from './env.ts'
+import { type Env, hubFor, registryFor } from './env.ts'
 import { createLogger } from './log.ts'
+import { type Opening, gapsOf, planOpening, sseOpening, wsOpening } from './opening.ts'
 import { type ConnCounters, type Counts, zeroCounts } from './records.ts'
-import { acceptSocket, type ConnHeader, CONN_HEADER } from './topic-accept.ts'
+import { ReplayWindow } from './replay-window.ts'
+import type { Probe, TopicHubApi } from './rpc.ts'
+import { type Settings, settingsOf } from './settings.ts'
 import { type SocketAttachment, TopicSockets } from './topic-sockets.ts'
 import { type GoneReason, type TopicStream, TopicStreams } from './topic-streams.ts'
+import { CONN_HEADER, type ConnHeader, historyFrame, parseAsk } from './wire.ts'
 
 const encoder = new TextEncoder()
 /** Counter deltas are reported to the registry at most this often per topic. */
 const FLUSH_AFTER_MS = 1_000
 
-/** What the topic object answers before a publish: from the headers alone, never the body. */
-export interface Probe {
-  live: boolean
-  /** Admin tails are open: a drop must be shown to them. */
-  tails: boolean
+const afterOf = (ask: ResumeAsk | undefined) => (ask && 'after' in ask ? ask.after : undefined)
+
+/** A socket's cursor: every topic's position it holds, in its subscription's order. */
+function socketCursor(att: SocketAttachment): string {
+  let out = '1'
+  for (let i = 0; i < att.topics.length; i++) {
+    const p = att.pos[i]
+    if (p) out += `.${cursorPart(att.topics[i] as string, { epoch: p[0], seq: p[1] })}`
+  }
+  return out
 }
 
 /**
- * One topic: its subscribers and their fan-out. Named by the topic (`idFromName(topic)`).
+ * One topic: its subscribers, their fan-out, and the topic's replay window. Named by the topic
+ * (`idFromName(topic)`).
  *
  * - SSE subscribers: streams held in memory (an open stream keeps the object awake).
  * - WebSocket subscribers: hibernatable sockets, accepted here when this is their first topic;
  *   for their other topics this object is a "member" record (in storage, so it survives
  *   eviction) and forwards events to the socket's home object.
- * - Admin tails: streams that see publishes and drops, and do not count as subscribers.
+ * - Admin tails: streams that see publishes, drops and resume gaps; not subscribers.
+ * - The replay window (SQLite): every publish takes the topic's next sequence number, and so does
+ *   a drop once the topic has a history; a resuming subscriber gets what it missed.
  *
- * When the last subscriber leaves, the object deletes what it stored and reports its counters.
+ * When the last subscriber leaves the topic lingers for LINGER_MS (publishes are kept, not
+ * dropped); once its window has aged out (REPLAY_AGE_MS), an alarm deletes what it stored.
  */
-export class TopicHub extends DurableObject<Env> {
+export class TopicHub extends DurableObject<Env> implements TopicHubApi {
   readonly #settings: Settings
   readonly #log: Logger
   readonly #streams: TopicStreams
   readonly #sockets: TopicSockets
+  readonly #window: ReplayWindow
   /** WebSockets homed elsewhere that also subscribe to this topic: connection id → home topic. */
   readonly #members = new Map<string, string>()
+  /** WebSockets being accepted here: events for them wait until their opening is sent. */
+  readonly #pending = new Map<string, GatewayEvent[]>()
+  /** The topic stays live until then after its last subscriber left (LINGER_MS). */
+  #lingerUntil = 0
   #topic: string | undefined
   #counts: Counts = zeroCounts()
   #flushTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
-    this.#settings = readSettings(env)
+    this.#settings = settingsOf(env)
     this.#log = createLogger(this.#settings.logLevel, { node: this.#settings.nodeName })
     this.#sockets = new TopicSockets(ctx)
+    this.#window = new ReplayWindow(ctx.storage.sql, this.#settings.replay)
     this.#streams = new TopicStreams({
       heartbeatMs: this.#settings.heartbeatMs,
+      disconnectCheckMs: this.#settings.disconnectCheckMs,
       slowConsumerBytes: this.#settings.slowConsumerBytes,
       onGone: (s, reason) => this.#streamGone(s, reason),
     })
-    void ctx.blockConcurrencyWhile(async () => {
-      const stored = await ctx.storage.list<string>({ prefix: 'm:' })
-      for (const [key, home] of stored) this.#members.set(key.slice(2), home)
-    })
+    // Synchronous reads (SQLite-backed storage): a new object serves its first probe at once.
+    for (const [key, home] of ctx.storage.kv.list<string>({ prefix: 'm:' })) {
+      this.#members.set(key.slice(2), home)
+    }
+    this.#lingerUntil = ctx.storage.kv.get<number>('linger') ?? 0
   }
 
+  /** A subscriber of any kind is here (or being accepted). */
+  get #subscribed(): boolean {
+    return (
+      this.#streams.subs.size > 0 ||
+      this.#members.size > 0 ||
+      this.#pending.size > 0 ||
+      this.#sockets.has()
+    )
+  }
+
+  /** Publishes are delivered and kept, not dropped: a subscriber is here, or the topic lingers. */
   get #live(): boolean {
-    return this.#streams.subs.size > 0 || this.#members.size > 0 || this.#sockets.has()
+    return this.#subscribed || Date.now() < this.#lingerUntil
   }
 
   /**
    * The drop decision. `countRequest` is set for the first topic of a publish, so each publish
-   * request is counted once; a topic found without subscribers counts as dropped.
+   * request is counted once. A topic found without subscribers counts as dropped, and the drop
+   * takes the topic's next sequence number: a client that resumes is told it missed it.
    */
   probe(topic: string, countRequest: boolean): Probe {
     this.#topic = topic
     const live = this.#live
     if (countRequest) this.#count('published', 1)
-    if (!live) this.#count('dropped', 1)
+    if (!live) {
+      this.#count('dropped', 1)
+      this.#window.skip()
+    }
     return { live, tails: this.#streams.tails.size > 0 }
   }
 
-  /** Delivers one event to every subscriber of this topic; resolves with how many got it. */
+  /** Keeps one event in the window and delivers it to every subscriber; resolves with how many got it. */
   async publish(ev: GatewayEvent): Promise<number> {
     this.#topic = ev.topic
-    const enc = new EncodedEvent(ev)
+    const { epoch, seq } = this.#window.append(ev)
+    const enc = new EncodedEvent({
+      topic: ev.topic,
+      id: ev.id,
+      event: ev.event,
+      data: ev.data,
+      epoch,
+      seq,
+    })
     let n = 0
     let bytes = 0
     for (const s of this.#streams.subs.values()) {
-      const b = s.envelope ? enc.sseEnvelope : enc.sse
+      const b = s.envelope ? enc.sseEnvelope() : enc.sse()
       if (!this.#streams.write(s, b)) continue
       s.events++
       s.bytes += b.byteLength
       bytes += b.byteLength
       n++
     }
-    const local = this.deliver(ev, null)
+    const local = this.deliver(enc, null)
     n += local.n
     bytes += local.bytes
     if (this.#members.size > 0) {
       const byHome = new Map<string, string[]>()
       for (const [id, home] of this.#members) byHome.set(home, [...(byHome.get(home) ?? []), id])
+      const plain: GatewayEvent = {
+        topic: enc.topic,
+        id: enc.id,
+        event: enc.event,
+        data: enc.data,
+        epoch,
+        seq,
+      }
       const remote = await Promise.all(
         [...byHome].map(([home, ids]) =>
           hubFor(this.env, home)
-            .deliver(ev, ids)
+            .deliver(plain, ids)
             .catch((err: unknown) => {
               this.#log.warn({ err, topic: ev.topic, home }, 'forward to home object failed')
               return { n: 0, bytes: 0 }
@@ -125,19 +183,55 @@ export class TopicHub extends DurableObject<Env> {
 
   /**
    * Sends an event to the WebSockets homed here: all of them (`ids` null: this topic's own
-   * event) or the listed ones (an event of another topic they also subscribe to).
+   * event) or the listed ones (an event of another topic they also subscribe to). A socket still
+   * being accepted gets it after its opening.
    */
   deliver(ev: GatewayEvent, ids: string[] | null): { n: number; bytes: number } {
-    const frame = formatWsFrame(ev)
-    const size = encoder.encode(frame).byteLength
+    const enc = ev instanceof EncodedEvent ? ev : new EncodedEvent(ev)
+    const frames = new Map<string, [string, number]>()
     let n = 0
-    const targets = ids === null ? [undefined] : ids
-    for (const tag of targets) {
+    let bytes = 0
+    const sendTo = (tag: string | undefined) => {
       for (const [ws, att] of this.#sockets.live(tag)) {
-        if (this.#sockets.send(ws, att, frame, size)) n++
+        const f = this.#wsFrame(enc, att, frames)
+        if (f && this.#sockets.send(ws, att, f[0], f[1])) {
+          n++
+          bytes += f[1]
+        }
       }
     }
-    return { n, bytes: n * size }
+    if (ids === null) sendTo(undefined)
+    else {
+      for (const id of ids) {
+        const held = this.#pending.get(id)
+        if (held) held.push(enc)
+        else sendTo(id)
+      }
+    }
+    return { n, bytes }
+  }
+
+  /** The frame of `enc` for one socket (its whole cursor), or null when the socket has it already. */
+  #wsFrame(
+    enc: EncodedEvent,
+    att: SocketAttachment,
+    cache: Map<string, [string, number]>,
+  ): [string, number] | null {
+    const i = att.topics.indexOf(enc.topic)
+    let cursor = ''
+    if (enc.seq !== undefined && enc.epoch !== undefined && i !== -1) {
+      const p = att.pos[i]
+      if (p && p[0] === enc.epoch && enc.seq <= p[1]) return null
+      att.pos[i] = [enc.epoch, enc.seq]
+      cursor = socketCursor(att)
+    }
+    let f = cache.get(cursor)
+    if (!f) {
+      const text = formatWsFrame(enc, cursor === '' ? undefined : cursor)
+      f = [text, encoder.encode(text).byteLength]
+      cache.set(cursor, f)
+    }
+    return f
   }
 
   /** Shows a dropped publish to the admin tails: topic and id only. */
@@ -147,17 +241,32 @@ export class TopicHub extends DurableObject<Env> {
     for (const t of this.#streams.tails) this.#streams.write(t, frame)
   }
 
-  /** Records a WebSocket homed in `home` that also subscribes to this topic. */
-  async addMember(topic: string, id: string, home: string): Promise<void> {
+  /**
+   * Records a WebSocket homed in `home` that also subscribes to this topic, and answers with the
+   * topic's history for its opening (read at the same moment: every later event is forwarded).
+   */
+  async addMember(topic: string, id: string, home: string, ask?: ResumeAsk): Promise<TopicHistory> {
     this.#topic = topic
     this.#members.set(id, home)
-    await this.ctx.storage.put(`m:${id}`, home)
+    const history = this.#window.history(afterOf(ask))
+    if (ask) {
+      const opening = planOpening({
+        connectionId: id,
+        topics: [topic],
+        asks: [ask],
+        lastEventId: undefined,
+        histories: new Map([[topic, history]]),
+      })
+      this.#tailGaps(opening, id)
+    }
+    this.ctx.storage.kv.put(`m:${id}`, home)
+    return history
   }
 
   async removeMember(id: string): Promise<void> {
     if (!this.#members.delete(id)) return
-    await this.ctx.storage.delete(`m:${id}`)
-    await this.#maybeClear()
+    this.ctx.storage.kv.delete(`m:${id}`)
+    await this.#maybeIdle()
   }
 
   /** Disconnects one connection held here (admin). False when this object does not hold it. */
@@ -189,28 +298,152 @@ export class TopicHub extends DurableObject<Env> {
     return out
   }
 
+  /** The replay window's size (admin topic listing); null when the topic has none yet. */
+  windowSize(): { events: number; bytes: number } | null {
+    return this.#window.size()
+  }
+
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url)
     const topic = url.searchParams.get('topic') ?? ''
     this.#topic = topic
     if (url.pathname === '/ws') {
-      const conn = JSON.parse(request.headers.get(CONN_HEADER) ?? 'null') as ConnHeader
-      return acceptSocket({
-        env: this.env,
-        sockets: this.#sockets,
-        conn,
-      })
+      const conn = JSON.parse(request.headers.get(CONN_HEADER) ?? 'null') as ConnHeader | null
+      return this.#acceptSocket(conn)
     }
-    const kind = url.pathname === '/tail' ? 'tail' : 'sub'
-    const body = this.#streams.open({
-      id: url.searchParams.get('id') ?? crypto.randomUUID(),
-      kind,
-      envelope: url.searchParams.get('envelope') === '1',
+    if (url.pathname === '/tail') {
+      const { body } = this.#streams.open({
+        id: crypto.randomUUID(),
+        kind: 'tail',
+        envelope: false,
+        heartbeat: true,
+        connected: true,
+        signal: request.signal,
+      })
+      return new Response(body, { headers: { 'content-type': 'text/event-stream' } })
+    }
+    return this.#openStream(url, topic, request.signal)
+  }
+
+  /**
+   * A subscriber's SSE stream. Alone (`mode=single`), it is the whole response: the object writes
+   * the opening (`: connected`, `gateway.connected`, a resume's gaps and replay) and the live
+   * events, and the Worker passes the bytes through. As one part of a multi-topic subscription
+   * (`mode=part`), it starts with the topic's history for the Worker to plan the opening.
+   * Either way the history is read and the stream joins the fan-out in one step: nothing is
+   * published in between.
+   */
+  #openStream(url: URL, topic: string, signal: AbortSignal): Response {
+    const id = url.searchParams.get('id') ?? crypto.randomUUID()
+    const envelope = url.searchParams.get('envelope') === '1'
+    const ask = parseAsk(url.searchParams.get('resume'))
+    const history = this.#window.history(afterOf(ask))
+    const { stream, body } = this.#streams.open({
+      id,
+      kind: 'sub',
+      envelope,
       heartbeat: url.searchParams.get('hb') !== '0',
-      connected: url.searchParams.get('connected') === '1',
-      signal: request.signal,
+      connected: false,
+      signal,
     })
+    const opening =
+      ask || url.searchParams.get('mode') !== 'part'
+        ? planOpening({
+            connectionId: id,
+            topics: [topic],
+            asks: ask ? [ask] : undefined,
+            lastEventId: url.searchParams.get('last') ?? undefined,
+            histories: new Map([[topic, history]]),
+          })
+        : undefined
+    if (url.searchParams.get('mode') === 'part') {
+      this.#streams.writeAhead(stream, encoder.encode(historyFrame(history)))
+    } else if (opening) {
+      this.#streams.writeAhead(stream, sseOpening(opening, envelope))
+      this.#count('replayed', opening.replayed)
+      this.#count('gaps', opening.gaps)
+    }
+    if (opening && ask) this.#tailGaps(opening, id)
     return new Response(body, { headers: { 'content-type': 'text/event-stream' } })
+  }
+
+  /**
+   * Accepts a WebSocket subscriber in its home object (its first topic), for hibernation: the
+   * runtime holds the socket while the object sleeps, and wakes it for an event or a close.
+   * Before the upgrade is answered, the socket's other topics record it as a member and answer
+   * with their history (events they publish from then on are forwarded here and held until the
+   * opening is sent), the opening is sent, and the registry lists the connection.
+   */
+  async #acceptSocket(conn: ConnHeader | null): Promise<Response> {
+    if (!conn?.id || !Array.isArray(conn.topics) || conn.topics.length === 0) {
+      return errorResponse('bad_request', 'missing connection header')
+    }
+    const topics = conn.topics
+    const asks = resumeAsks(topics, conn.lastEventId ?? undefined)
+    const [home, ...others] = topics as [string, ...string[]]
+    this.#pending.set(conn.id, [])
+    let theirs: TopicHistory[]
+    try {
+      theirs = await Promise.all(
+        others.map((t, i) => hubFor(this.env, t).addMember(t, conn.id, home, asks?.[i + 1])),
+      )
+    } catch (cause) {
+      this.#pending.delete(conn.id)
+      await Promise.allSettled(others.map((t) => hubFor(this.env, t).removeMember(conn.id)))
+      throw cause
+    }
+    const histories = new Map<string, TopicHistory>([
+      [home, this.#window.history(afterOf(asks?.[0]))],
+    ])
+    for (const [i, t] of others.entries()) histories.set(t, theirs[i] as TopicHistory)
+    const lastEventId = conn.lastEventId ?? undefined
+    const opening = planOpening({ connectionId: conn.id, topics, asks, lastEventId, histories })
+    const { 0: client, 1: server } = new WebSocketPair()
+    const connectedAt = new Date().toISOString()
+    this.#sockets.accept(server, {
+      id: conn.id,
+      topics,
+      connectedAt,
+      remoteAddress: conn.remoteAddress,
+      userAgent: conn.userAgent,
+      events: 0,
+      bytes: 0,
+      pos: topics.map((t) => {
+        const p = opening.positions.get(t)
+        return p ? [p.epoch, p.seq] : null
+      }),
+    })
+    for (const frame of wsOpening(opening)) server.send(frame)
+    const held = this.#pending.get(conn.id) ?? []
+    this.#pending.delete(conn.id)
+    for (const ev of held) this.deliver(ev, [conn.id])
+    this.#count('replayed', opening.replayed)
+    this.#count('gaps', opening.gaps)
+    if (asks) this.#tailGaps(opening, conn.id)
+    await registryFor(this.env, this.#settings.registryShards, conn.id).add({
+      id: conn.id,
+      transport: 'ws',
+      topics,
+      home,
+      connectedAt,
+      remoteAddress: conn.remoteAddress,
+      userAgent: conn.userAgent,
+    })
+    return new Response(null, {
+      status: 101,
+      webSocket: client,
+      headers: { 'x-sse-connection-id': conn.id },
+    })
+  }
+
+  /** Tells this topic's tails that a resuming connection was told it missed events here. */
+  #tailGaps(opening: Opening, connectionId: string): void {
+    const topic = this.#topic
+    if (this.#streams.tails.size === 0 || topic === undefined) return
+    for (const g of gapsOf(opening, topic)) {
+      const frame = tailGapFrame(topic, { connectionId, reason: g.reason, missed: g.missed })
+      for (const t of this.#streams.tails) this.#streams.write(t, frame)
+    }
   }
 
   override async webSocketMessage(): Promise<void> {
@@ -248,7 +481,7 @@ export class TopicHub extends DurableObject<Env> {
           .catch((err: unknown) => this.#log.warn({ err, id, topic: t }, 'member remove failed')),
       ),
     ])
-    await this.#maybeClear()
+    await this.#maybeIdle()
   }
 
   #streamGone(s: TopicStream, reason: GoneReason): void {
@@ -260,15 +493,45 @@ export class TopicHub extends DurableObject<Env> {
         .removeTopic(s.id, topic)
         .catch((err: unknown) => this.#log.warn({ err, id: s.id }, 'registry remove failed'))
     }
-    void this.#maybeClear()
+    void this.#maybeIdle()
   }
 
-  /** The last subscriber left: delete everything stored and report the counters now. */
-  async #maybeClear(): Promise<void> {
-    if (this.#live) return
+  /**
+   * The last subscriber left: the topic lingers (LINGER_MS), its counters are reported now, and
+   * an alarm will delete what it stored once its window has aged out.
+   */
+  async #maybeIdle(): Promise<void> {
+    if (this.#subscribed) return
     this.#sockets.persist()
-    await this.ctx.storage.deleteAll()
+    const { lingerMs, replay } = this.#settings
+    const now = Date.now()
+    if (lingerMs > 0) {
+      this.#lingerUntil = now + lingerMs
+      this.ctx.storage.kv.put('linger', this.#lingerUntil)
+    }
+    if (this.#window.started || lingerMs > 0) {
+      await this.ctx.storage.setAlarm(now + lingerMs + replay.ageMs)
+    }
     await this.#flushCounts()
+  }
+
+  /**
+   * An idle topic whose window has aged out is forgotten: its storage is deleted (a client that
+   * resumes later is told `reset`). A topic with subscribers again is left alone: the alarm is
+   * set anew when they leave.
+   */
+  override async alarm(): Promise<void> {
+    if (this.#subscribed) return
+    const now = Date.now()
+    const ageMs = this.#settings.replay.ageMs
+    const newest = Math.max(this.#window.newest() ?? 0, this.#lingerUntil)
+    if (newest + ageMs > now) {
+      await this.ctx.storage.setAlarm(newest + ageMs)
+      return
+    }
+    this.#lingerUntil = 0
+    await this.ctx.storage.deleteAll()
+    this.#window.forgotten()
   }
 
   #count(name: keyof Counts, by: number): void {

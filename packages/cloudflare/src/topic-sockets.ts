@@ -1,6 +1,6 @@
 /**
  * What a hibernatable WebSocket carries through hibernation (`serializeAttachment`, at most
- * 16 KiB: 64 topics of 128 characters fit). `topics[0]` is the home topic: the object that
+ * 16 KiB: 64 topics of 128 characters and their positions fit). `topics[0]` is the home topic: the object that
  * accepted the socket.
  */
 export interface SocketAttachment {
@@ -11,6 +11,12 @@ export interface SocketAttachment {
   userAgent: string | null
   events: number
   bytes: number
+  /**
+   * Where the socket stands in each of its topics (same order as `topics`): `[epoch, seq]` of
+   * the last event sent, so that every frame's cursor covers all its topics, and a replayed
+   * event is never sent twice. Null for a topic whose position is not known.
+   */
+  pos: Array<[string, number] | null>
   /** Closed by the gateway (admin disconnect): cleanup already ran. */
   closing?: boolean
 }
@@ -45,7 +51,10 @@ export class TopicSockets {
     let att = this.#cache.get(ws)
     if (!att) {
       att = (ws.deserializeAttachment() as SocketAttachment | null) ?? undefined
-      if (att) this.#cache.set(ws, att)
+      if (att) {
+        att.pos ??= att.topics.map(() => null) // accepted by a version without positions
+        this.#cache.set(ws, att)
+      }
     }
     return att
   }

@@ -3,6 +3,8 @@ import { formatComment } from '@sse-gateway/core'
 const encoder = new TextEncoder()
 const CONNECTED = encoder.encode(formatComment('connected'))
 const HEARTBEAT = encoder.encode(formatComment('heartbeat'))
+/** The smallest write an SSE client ignores: an empty comment (see DISCONNECT_CHECK_MS). */
+const PING = encoder.encode(':\n\n')
 
 /** One SSE stream a topic object writes to: a subscriber's piece, or an admin tail. */
 export interface TopicStream {
@@ -13,8 +15,15 @@ export interface TopicStream {
   /** This stream carries heartbeats (in a merged multi-topic stream only the first piece does). */
   readonly heartbeat: boolean
   readonly writer: WritableStreamDefaultWriter<ArrayBufferView>
-  /** Set by every write, cleared by the heartbeat tick: only idle streams get a heartbeat. */
-  wrote: boolean
+  /** When an event or heartbeat was last written: a heartbeat goes to streams idle for HEARTBEAT_MS. */
+  lastBeat: number
+  /** When anything was last written, pings included. */
+  lastWrite: number
+  /**
+   * Bytes of a resume's replay written at once: they may sit unread beyond the slow-consumer
+   * bound until the reader has caught up once (then this is 0 again).
+   */
+  allowance: number
   events: number
   bytes: number
 }
@@ -22,34 +31,42 @@ export interface TopicStream {
 export type GoneReason = 'left' | 'closed' | 'slow'
 
 /**
- * The open SSE streams of one topic object, and their heartbeats.
+ * The open SSE streams of one topic object, their heartbeats and their pings.
  *
- * workerd learns that a client left only when it next writes to it, so the heartbeat is also how
- * a departure is noticed (with `request_signal_passthrough`, the request's signal aborts within
- * one or two intervals). The first write after a client left still succeeds: a delivery count
- * can include one client that is already gone.
+ * workerd (locally) learns that a client left only when it next writes to it: the client's
+ * leaving aborts the request's signal, the object's stream and (with `request_signal_passthrough`)
+ * the object's own request signal, all at that write. So a stream that wrote nothing for
+ * `checkMs` (DISCONNECT_CHECK_MS) gets an empty comment (`:` and a blank line, 3 bytes), and a
+ * client that left is noticed within about that long; the `: heartbeat` comment still goes to a
+ * stream idle for HEARTBEAT_MS, as on every runtime.
  */
 export class TopicStreams {
   readonly subs = new Map<string, TopicStream>()
   readonly tails = new Set<TopicStream>()
   readonly #heartbeatMs: number
+  readonly #checkMs: number
+  readonly #tickMs: number
   readonly #slowBytes: number
   readonly #onGone: (s: TopicStream, reason: GoneReason) => void
   #timer: ReturnType<typeof setInterval> | undefined
 
   constructor(opts: {
     heartbeatMs: number
+    /** Ping an idle stream this often to notice a client that left; 0: only the heartbeat does. */
+    disconnectCheckMs: number
     slowConsumerBytes: number
     onGone: (s: TopicStream, reason: GoneReason) => void
   }) {
     this.#heartbeatMs = opts.heartbeatMs
+    this.#checkMs = opts.disconnectCheckMs
+    this.#tickMs = this.#checkMs > 0 ? Math.min(this.#checkMs, opts.heartbeatMs) : opts.heartbeatMs
     this.#slowBytes = opts.slowConsumerBytes
     this.#onGone = opts.onGone
   }
 
   /**
-   * Opens a stream and returns its readable side (the response body). `connected` writes the
-   * `: connected` comment first (a single-topic stream that goes to the client as it is).
+   * Opens a stream: `body` is its readable side (the response). `connected` writes the
+   * `: connected` comment first (a tail, which goes to the client as it is).
    */
   open(opts: {
     id: string
@@ -58,7 +75,7 @@ export class TopicStreams {
     heartbeat: boolean
     connected: boolean
     signal: AbortSignal | undefined
-  }): ReadableStream<Uint8Array> {
+  }): { stream: TopicStream; body: ReadableStream<Uint8Array> } {
     // A native byte stream: workerd pipes it to the client without running JS per chunk.
     const { readable, writable } = new IdentityTransformStream({ highWaterMark: 64 * 1024 })
     const s: TopicStream = {
@@ -67,7 +84,9 @@ export class TopicStreams {
       envelope: opts.envelope,
       heartbeat: opts.heartbeat,
       writer: writable.getWriter(),
-      wrote: false,
+      lastBeat: Date.now(),
+      lastWrite: Date.now(),
+      allowance: 0,
       events: 0,
       bytes: 0,
     }
@@ -76,8 +95,8 @@ export class TopicStreams {
     s.writer.closed.catch(() => this.#gone(s, 'left'))
     opts.signal?.addEventListener('abort', () => this.#gone(s, 'left'), { once: true })
     if (opts.connected) this.write(s, CONNECTED)
-    this.#timer ??= setInterval(() => this.#tick(), this.#heartbeatMs)
-    return readable
+    this.#timer ??= setInterval(() => this.#tick(), this.#tickMs)
+    return { stream: s, body: readable }
   }
 
   /** Writes without waiting. False when the stream is gone or was closed as a slow consumer. */
@@ -87,14 +106,22 @@ export class TopicStreams {
       this.#gone(s, 'left')
       return false
     }
-    if (size < -this.#slowBytes) {
+    if (size >= 0) s.allowance = 0
+    else if (size < -(this.#slowBytes + s.allowance)) {
       s.writer.abort('slow consumer').catch(() => {})
       this.#gone(s, 'slow')
       return false
     }
     s.writer.write(bytes).catch(() => this.#gone(s, 'left'))
-    s.wrote = true
+    s.lastWrite = Date.now()
+    if (bytes !== PING) s.lastBeat = s.lastWrite
     return true
+  }
+
+  /** Writes what a connection gets before its live stream (a resume's replay): exempt from the slow-consumer bound once. */
+  writeAhead(s: TopicStream, bytes: Uint8Array): boolean {
+    s.allowance += bytes.byteLength
+    return this.write(s, bytes)
   }
 
   /** Ends a subscriber's stream cleanly (admin disconnect). False when there is no such stream. */
@@ -111,10 +138,12 @@ export class TopicStreams {
   }
 
   #tick(): void {
+    const now = Date.now()
+    const slack = this.#tickMs / 2 // timers run a little late or early
     for (const s of [...this.subs.values(), ...this.tails]) {
       if (!s.heartbeat) continue
-      if (s.wrote) s.wrote = false
-      else if (this.write(s, HEARTBEAT)) s.wrote = false
+      if (now - s.lastBeat + slack >= this.#heartbeatMs) this.write(s, HEARTBEAT)
+      else if (this.#checkMs > 0 && now - s.lastWrite + slack >= this.#checkMs) this.write(s, PING)
     }
   }
 

@@ -1,9 +1,10 @@
 import { createGatewayApp, errorResponse } from '@sse-gateway/core'
 import type { Hono } from 'hono'
 import { CloudflareBackend } from './cf-backend.ts'
-import { type Env, readSettings } from './env.ts'
+import type { Env } from './env.ts'
 import { createLogger } from './log.ts'
 import { renderMetrics } from './metrics.ts'
+import { readSettings } from './settings.ts'
 import { serveAdminUi } from './static-admin.ts'
 import { answerBeforeBody } from './unread-body.ts'
 

@@ -1,7 +1,8 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { readSettings, registryFor } from '../src/env.ts'
+import { registryFor } from '../src/env.ts'
+import { readSettings } from '../src/settings.ts'
 import type { ConnRecord } from '../src/records.ts'
 import { RegistryClient } from '../src/registry-client.ts'
 

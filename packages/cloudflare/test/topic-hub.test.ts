@@ -7,11 +7,12 @@ const hub = (topic: string) => env.TOPIC_HUB.get(env.TOPIC_HUB.idFromName(topic)
 
 /** Opens a subscriber's SSE stream on the topic object, the way the Worker does. */
 async function openStream(topic: string, id: string, extra: Record<string, string> = {}) {
-  const q = new URLSearchParams({ topic, id, connected: '1', ...extra })
+  const q = new URLSearchParams({ topic, id, ...extra })
   const res = await hub(topic).fetch(`https://topic-hub/sse?${q}`)
   expect(res.headers.get('content-type')).toBe('text/event-stream')
   const reader = res.body!.getReader()
-  expect(await readUntil(reader, (t) => t.includes(': connected'))).toContain(': connected')
+  const opening = await readUntil(reader, (t) => t.includes('event: gateway.connected'))
+  expect(opening.startsWith(': connected\n\nid: ~1.')).toBe(true) // a fresh stream: the cursor of now
   return reader
 }
 
@@ -29,13 +30,12 @@ describe('TopicHub', () => {
     expect((await hub('fan').probe('fan', false)).live).toBe(true)
     const n = await hub('fan').publish({ topic: 'fan', id: 'e1', event: 'up', data: 'x\ny' })
     expect(n).toBe(2)
-    expect(await readUntil(a, (t) => t.includes('data: y'))).toContain(
-      'id: e1\nevent: up\ntopic: fan\ndata: x\ndata: y\n\n',
+    const text = await readUntil(a, (t) => t.includes('data: y'))
+    const frame = /id: e1~1\.\w+-\w+-1\nevent: up\ntopic: fan\ndata: x\ndata: y\n\n/.exec(text)?.[0]
+    expect(frame).toBeDefined()
+    expect(await readUntil(b, (t) => t.includes('"cursor"'))).toMatch(
+      /data: \{"topic":"fan","id":"e1","event":"up","data":"x\\ny","cursor":"1\.\w+-\w+-1"\}/,
     )
-    expect(await readUntil(b, (t) => t.includes('"data"'))).toContain(
-      'data: {"topic":"fan","id":"e1","event":"up","data":"x\\ny"}',
-    )
-    const frame = 'id: e1\nevent: up\ntopic: fan\ndata: x\ndata: y\n\n'
     expect(await hub('fan').counters(['c1', 'c2', 'nope'])).toEqual({
       c1: [1, new TextEncoder().encode(frame).byteLength],
       c2: [1, expect.any(Number)],
@@ -69,7 +69,7 @@ describe('TopicHub', () => {
     await tail.cancel()
   })
 
-  it('keeps WebSocket members of other topics in storage, and deletes them with the last one', async () => {
+  it('keeps WebSocket members of other topics in storage, and deletes them as they leave', async () => {
     await hub('member').addMember('member', 'w1', 'home')
     expect((await hub('member').probe('member', false)).live).toBe(true)
     await runInDurableObject(hub('member'), async (_o, state) => {

@@ -37,10 +37,28 @@ describe('Worker', () => {
       reader,
       (t) => t.includes('topic: m-a') && t.includes('topic: m-b'),
     )
-    expect(text).toContain('id: e1\ntopic: m-a\ndata: both\n\n')
-    expect(text).toContain('id: e1\ntopic: m-b\ndata: both\n\n')
+    // Each id carries the cursor of both topics, the second one's after both events.
+    expect(text).toMatch(/id: e1~1\.\w+-\w+-\w+\.\w+-\w+-\w+\ntopic: m-a\ndata: both\n\n/)
+    expect(text).toMatch(/id: e1~1\.\w+-\w+-1\.\w+-\w+-1\ntopic: m-\w\ndata: both\n\n/)
     await reader.cancel()
     await eventually(async () => (await listIds('m-a')).length === 0, 'the registry to follow')
+  })
+
+  it('ends a multi-topic SSE response at once when an admin disconnects it', async () => {
+    const res = await call('/sse?topic=kick-a,kick-b')
+    const id = res.headers.get('x-sse-connection-id')!
+    const reader = res.body!.getReader()
+    await readUntil(reader, (t) => t.includes('gateway.connected'))
+    const del = await call(`/admin/api/connections/${id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${KEY}` },
+    })
+    expect(del.status).toBe(200)
+    for (;;) if ((await reader.read()).done) break // ends (the test's timeout bounds it)
+    await eventually(
+      async () => (await listIds('kick-b')).length === 0,
+      'the other topic to let go',
+    )
   })
 
   it('accepts a hibernatable WebSocket in its first topic and forwards its other topics', async () => {
@@ -51,10 +69,13 @@ describe('Worker', () => {
     const got = collect(ws)
     await publish('w-other', 'o1', 'via home')
     await publish('w-home', 'h1', 'direct')
-    expect((await got.wait(2)).map((m) => JSON.parse(m))).toEqual([
-      { topic: 'w-other', id: 'o1', event: null, data: 'via home' },
-      { topic: 'w-home', id: 'h1', event: null, data: 'direct' },
+    const [connected, ...events] = (await got.wait(3)).map((m) => JSON.parse(m))
+    expect(connected).toMatchObject({ topic: null, id: null, event: 'gateway.connected' })
+    expect(events).toEqual([
+      { topic: 'w-other', id: 'o1', event: null, data: 'via home', cursor: expect.any(String) },
+      { topic: 'w-home', id: 'h1', event: null, data: 'direct', cursor: expect.any(String) },
     ])
+    expect(events[1].cursor).toMatch(/^1\.\w+-\w+-1\.\w+-\w+-1$/) // both topics' positions
     ws.close(1000, 'bye')
     await eventually(
       async () =>
