@@ -7,6 +7,7 @@ import {
   type TopicHistory,
   type TopicPosition,
   connectedData,
+  echoCursor,
   encodeResumeCursor,
   formatComment,
   formatWsFrame,
@@ -35,17 +36,6 @@ export interface Opening {
   >
   replayed: number
   gaps: number
-}
-
-/**
- * The cursor part of what a resuming client sent, when it is safe to write back in an `id:` line:
- * a resumed connection's `gateway.connected` carries it, so that a client library that forgets
- * the last id on an event without one still resumes from the same place.
- */
-export function echoCursor(lastEventId: string | undefined): string | undefined {
-  if (lastEventId === undefined) return undefined
-  const cursor = lastEventId.slice(lastEventId.indexOf('~') + 1)
-  return /^[\x21-\x7e]{1,4096}$/.test(cursor) ? cursor : undefined
 }
 
 /** A cursor scope that names one cursor: replayed events each carry their own. */

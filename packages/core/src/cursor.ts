@@ -108,3 +108,14 @@ export function publisherIdOf(sseId: string): string {
   const at = sseId.indexOf(CURSOR_SEPARATOR)
   return at === -1 ? sseId : sseId.slice(0, at)
 }
+
+/**
+ * The cursor part of what a client sent back, when it is safe to write in an `id:` line: a
+ * resumed connection's `gateway.connected` carries it, so a client library that forgets the last
+ * id on an event without one (reqwest-eventsource does) still resumes from the right place.
+ */
+export function echoCursor(lastEventId: string | undefined): string | undefined {
+  if (lastEventId === undefined) return undefined
+  const cursor = lastEventId.slice(lastEventId.indexOf(CURSOR_SEPARATOR) + 1)
+  return /^[\x21-\x7e]{1,4096}$/.test(cursor) ? cursor : undefined
+}

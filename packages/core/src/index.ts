@@ -10,6 +10,7 @@ export type { ParsedCursor, TopicPosition } from './cursor.ts'
 export {
   CURSOR_SEPARATOR,
   cursorPart,
+  echoCursor,
   encodeCursor as encodeResumeCursor,
   isEpoch,
   newEpoch,

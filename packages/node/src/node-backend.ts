@@ -16,6 +16,7 @@ import {
   type TopicPosition,
   connectedData,
   corsHeaders,
+  echoCursor,
   encodeResumeCursor,
   gapData,
   planReplay,
@@ -34,13 +35,6 @@ const CONNECTION = Symbol('connection')
 /** The `close` listener of every stream's socket (`this`): one function, no closure per connection. */
 function socketGone(this: Socket & { [CONNECTION]?: LocalConnection }): void {
   this[CONNECTION]?.gone()
-}
-
-/** The cursor part of what a client sent back, when it is safe to write in an `id:` line. */
-function echoCursor(lastEventId: string | undefined): string | undefined {
-  if (lastEventId === undefined) return undefined
-  const cursor = lastEventId.slice(lastEventId.indexOf('~') + 1)
-  return /^[\x21-\x7e]{1,4096}$/.test(cursor) ? cursor : undefined
 }
 
 /** What @hono/node-server and our upgrade handler put in `c.env`. */
