@@ -12,7 +12,10 @@ import { parseTopics, validateEventType, validateId } from './topics.ts'
 
 export interface GatewayDeps<C extends Context> {
   backend: GatewayBackend<C>
-  config: Pick<Config, 'apiKeys' | 'maxTopicsPerConnection' | 'maxBodyBytes' | 'corsOrigins'>
+  config: Pick<Config, 'apiKeys' | 'maxTopicsPerConnection' | 'maxBodyBytes' | 'corsOrigins'> & {
+    /** BODY_TIMEOUT_MS for the default body reader (none: the platform's own limit). */
+    timeouts?: Pick<Config['timeouts'], 'bodyMs'>
+  }
   log?: Logger
   observer?: PublishObserver
   /** Prometheus text for `GET /metrics`; without it the route answers 404. */
@@ -55,7 +58,8 @@ export function corsHeaders(
 export function createGatewayApp<C extends Context>(deps: GatewayDeps<C>): Hono {
   const { backend, config, log = silentLogger, observer, metrics } = deps
   const newId = deps.newConnectionId ?? createIdGenerator()
-  const readBody = deps.readBody ?? ((c: C, max: number) => readBodyText(c.req.raw, max))
+  const readBody =
+    deps.readBody ?? ((c: C, max: number) => readBodyText(c.req.raw, max, config.timeouts?.bodyMs))
   const checkKey = createKeyCheck(config.apiKeys)
   const app = new Hono()
 
@@ -173,7 +177,9 @@ export function createGatewayApp<C extends Context>(deps: GatewayDeps<C>): Hono 
     // Only now does the size matter: a dropped message is dropped whatever its size.
     const data = await readBody(c as C, config.maxBodyBytes)
     const events: GatewayEvent[] = live.map((topic) => ({ topic, id, event, data }))
-    const outcome = await backend.publish(events)
+    // What the backend reports (subscriber counts) stays out of the answer: the contract's
+    // publish answer is the same on every runtime (docs/api.md), and only some runtimes know it.
+    await backend.publish(events)
     const dropped = topics.filter((t) => !live.includes(t))
     if (dropped.length > 0) {
       log.info({ topics: dropped, id }, 'dropped: no subscriber')
@@ -185,7 +191,7 @@ export function createGatewayApp<C extends Context>(deps: GatewayDeps<C>): Hono 
       seconds: (performance.now() - started) / 1000,
       bytes: data.length,
     })
-    return c.json({ id, delivered: live, dropped, ...outcome }, 202, cors)
+    return c.json({ id, delivered: live, dropped }, 202, cors)
   })
 
   app.route('/admin/api', createAdminApi({ backend, checkKey }))
