@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Publish → deliver latency, single node vs. cluster (both forwarding transports), on loopback.
 //   node scripts/cluster-latency.mjs [events=2000]
+//   GATEWAY_MAIN=<path to another build's main.js> node scripts/cluster-latency.mjs (before/after)
 // Starts its own redis-server and gateways (packages/node/dist/main.js) on free ports, then for
 // each setup publishes `events` events one at a time (keep-alive publisher) and times each from
 // just before the POST until the subscriber has parsed the frame. Prints a Markdown table and
@@ -11,7 +12,7 @@ import { createServer } from 'node:net'
 import { resolve } from 'node:path'
 
 const ROOT = resolve(import.meta.dirname, '..')
-const MAIN = resolve(ROOT, 'packages/node/dist/main.js')
+const MAIN = resolve(process.env.GATEWAY_MAIN ?? resolve(ROOT, 'packages/node/dist/main.js'))
 const EVENTS = Number(process.argv[2] ?? 2000)
 const WARMUP = 200
 const KEY = 'latency-key'
@@ -98,7 +99,8 @@ function subscribe(url, topic) {
             const frame = buf.slice(0, i)
             buf = buf.slice(i + 2)
             if (frame.startsWith(': connected')) res({ waiters })
-            const m = /^id: (.*)$/m.exec(frame)
+            // The SSE id is `<publisher id>~<resume cursor>`: the waiter is keyed by the first.
+            const m = /^id: ([^~\n]*)/m.exec(frame)
             if (m) waiters.get(m[1])?.(performance.now())
           }
         })
@@ -182,7 +184,7 @@ async function main() {
       `| ${r.name} | ${r.events} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.mean)} | ${ms(r.max)} |`,
     )
   }
-  console.log(`\n${JSON.stringify({ node: process.version, events: EVENTS, results })}`)
+  console.log(`\n${JSON.stringify({ node: process.version, main: MAIN, events: EVENTS, results })}`)
 }
 
 main()

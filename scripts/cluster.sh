@@ -6,7 +6,8 @@
 #   PORT (8787)        port of every node, each on its own address
 #   REDIS_PORT (6379)  port of redis-server on 127.0.0.1
 #   API_KEYS           shared by the nodes; one random key is made when unset
-#   NODE_TTL_MS, CLUSTER_FORWARD, LOG_LEVEL … are passed to the nodes as they are
+#   NODE_TTL_MS, CLUSTER_FORWARD, LOG_LEVEL, REPLAY_*, DRAIN_LINGER_MS … are passed to the nodes
+#   as they are (a node with subscribers keeps its topics up to DRAIN_LINGER_MS when stopped)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,7 +46,7 @@ node_pids=()
 redis_pid=''
 stop_all() {
   trap - INT TERM EXIT
-  say "stopping"
+  say "stopping: nodes with subscribers drain for up to DRAIN_LINGER_MS (${DRAIN_LINGER_MS:-10000} ms)"
   for pid in "${node_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${node_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   if [ -n "$redis_pid" ]; then

@@ -1,7 +1,7 @@
 import { defineProject } from 'vitest/config'
 
-// `npx vitest run --project admin`: the SSE parser's unit tests, and the browser tests that drive
-// Debian's Chromium against a real gateway (packages/node/dist/main.js serving apps/admin/dist).
+// `npx vitest run --project admin`: the browser tests that drive Debian's Chromium against a
+// real gateway (packages/node/dist/main.js serving apps/admin/dist).
 export default defineProject({
   test: {
     name: 'admin',

@@ -13,7 +13,7 @@ import { compareRuns } from './report/compare.ts'
 import { listRuns, writeSummary } from './report/files.ts'
 import { summarizeProfile } from './report/profile.ts'
 import { SCENARIOS, runBench, stopOnSignals } from './run.ts'
-import { baselineTarget } from './targets/baseline.ts'
+import { bareTarget, baselineTarget } from './targets/baseline.ts'
 import { clusterTarget, nodeTarget } from './targets/gateway.ts'
 import { nchanTarget } from './targets/nchan.ts'
 import type { TargetKind } from './targets/types.ts'
@@ -32,6 +32,7 @@ function flag(args: string[], name: string): string | undefined {
 function allTargets(): TargetKind[] {
   return [
     baselineTarget(DIST),
+    bareTarget(DIST),
     nchanTarget(1),
     nodeTarget(ROOT),
     clusterTarget(ROOT),
@@ -41,7 +42,12 @@ function allTargets(): TargetKind[] {
 
 /** Targets by name, in the order given. */
 function namedTargets(names: string[]): TargetKind[] {
-  const known = [...allTargets(), nchanTarget(2), nodeTarget(ROOT, { replayOff: true })]
+  const known = [
+    ...allTargets(),
+    nchanTarget(2),
+    nodeTarget(ROOT, { replayOff: true }),
+    nodeTarget(ROOT, { before: true }),
+  ]
   return names.map((n) => {
     const t = known.find((k) => k.name === n)
     if (!t) throw new Error(`unknown target ${n}: use ${known.map((k) => k.name).join(', ')}`)

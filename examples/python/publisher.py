@@ -5,16 +5,15 @@
 The data is the second argument, or standard input when there is none (one trailing newline
 removed). Exit status: 0 delivered, 1 refused or unreachable, 2 usage, 3 dropped everywhere.
 
-    GATEWAY_URL=http://127.0.0.1:8787 API_KEY=secret TOPIC=orders python3 publisher.py 42 'hello'
+    API_KEY=secret TOPIC=orders .venv/bin/python publisher.py 42 hello
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import urllib.error
-import urllib.request
+
+import httpx
 
 USAGE = (
     "usage: API_KEY=key TOPIC=a,b [EVENT=type] [GATEWAY_URL=...] publisher.py ID [DATA]"
@@ -49,23 +48,21 @@ def main(argv: list) -> int:
     }
     if event:
         headers["X-Sse-Event"] = event
-    request = urllib.request.Request(
-        f"{base}/publish", data=data.encode("utf-8"), headers=headers, method="POST"
-    )
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            result = json.load(response)
-    except urllib.error.HTTPError as err:
-        body = err.read().decode("utf-8", "replace")
-        hint = " (check API_KEY)" if err.code == 401 else ""
-        try:
-            error = json.loads(body)["error"]
-            return fail(1, f"HTTP {err.code} {error['code']}: {error['message']}{hint}")
-        except (ValueError, KeyError, TypeError):
-            return fail(1, f"HTTP {err.code}: {body.strip()}{hint}")
-    except OSError as err:
+        response = httpx.post(
+            f"{base}/publish", content=data.encode("utf-8"), headers=headers, timeout=30
+        )
+    except httpx.HTTPError as err:
         return fail(1, f"cannot reach {base}: {err}")
+    if response.is_error:
+        hint = " (check API_KEY)" if response.status_code == 401 else ""
+        try:
+            error = response.json()["error"]
+            return fail(1, f"HTTP {response.status_code} {error['code']}: {error['message']}{hint}")
+        except (ValueError, KeyError, TypeError):
+            return fail(1, f"HTTP {response.status_code}: {response.text.strip()}{hint}")
 
+    result = response.json()
     delivered, dropped = result.get("delivered", []), result.get("dropped", [])
     print(
         f"published id={result.get('id')} delivered={','.join(delivered) or '-'}"

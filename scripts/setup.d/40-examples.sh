@@ -2,16 +2,10 @@
 # Client examples (examples/*): the toolchains and builds the examples matrix runs. Quick when
 # everything is already there.
 #   TypeScript: its packages come with the root `npm ci` (examples/typescript is a workspace).
-#   Python:     scripts/setup.d/41-python.sh (a venv with the pinned requirements), when present.
+#   Python:     scripts/setup.d/41-python.sh (a venv with the pinned requirements).
 #   Go:         scripts/setup.d/42-go.sh.
 #   Rust:       scripts/setup.d/43-rust.sh.
 # A missing toolchain is reported here, and by the matrix as "not run", by name.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 say() { if declare -F log >/dev/null; then log "$@"; else printf '[setup] %s\n' "$*" >&2; fi; }
-
-if ! command -v python3 >/dev/null; then
-  say "python3 not found: the Python examples will be reported as not run"
-elif ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 9))'; then
-  say "examples/python needs Python >= 3.9, found $(python3 --version 2>&1)"
-fi

@@ -31,6 +31,7 @@ async function startNode(
   logName: string,
   host: string,
   env: Record<string, string>,
+  main = gatewayMain(root),
 ): Promise<{ p: Spawned; ep: Endpoint }> {
   const port = await freePort(host)
   const prof = opts.cpuProfile
@@ -40,7 +41,7 @@ async function startNode(
         `--cpu-prof-name=${logName}.cpuprofile`,
       ]
     : []
-  const p = spawnTo(opts.rawDir, logName, process.execPath, [...prof, gatewayMain(root)], {
+  const p = spawnTo(opts.rawDir, logName, process.execPath, [...prof, main], {
     HOST: host,
     PORT: String(port),
     API_KEYS: API_KEY,
@@ -53,24 +54,38 @@ async function startNode(
 /**
  * The Node gateway, one process, embedded mode (`make start`). `replayOff`: the same with the
  * replay window switched off (REPLAY_EVENTS=0), to measure what the window costs in one run.
+ * `before`: the bundle named by BENCH_BEFORE_MAIN (a build of an earlier commit), to measure a
+ * change against the code before it in one run.
  */
-export function nodeTarget(root: string, variant: { replayOff?: boolean } = {}): TargetKind {
-  const name = variant.replayOff ? 'node-replay-off' : 'node'
-  const label = variant.replayOff ? 'Node gateway, replay window off' : 'Node gateway (single node)'
+export function nodeTarget(
+  root: string,
+  variant: { replayOff?: boolean; before?: boolean } = {},
+): TargetKind {
+  const name = variant.replayOff ? 'node-replay-off' : variant.before ? 'node-before' : 'node'
+  const label = variant.replayOff
+    ? 'Node gateway, replay window off'
+    : variant.before
+      ? 'Node gateway, the build before (BENCH_BEFORE_MAIN)'
+      : 'Node gateway (single node)'
+  const main = () => {
+    const before = process.env.BENCH_BEFORE_MAIN
+    return variant.before && before ? resolve(root, before) : gatewayMain(root)
+  }
   return {
     name,
     label,
     async unavailable() {
-      return existsSync(gatewayMain(root)) ? undefined : 'packages/node/dist/main.js is not built'
+      if (variant.before && !process.env.BENCH_BEFORE_MAIN) return 'BENCH_BEFORE_MAIN is not set'
+      return existsSync(main()) ? undefined : `${main()} is not built`
     },
     async start(opts) {
       const env: Record<string, string> = { NODE_ID: 'bench' }
       if (variant.replayOff) env.REPLAY_EVENTS = '0'
-      const { p, ep } = await startNode(root, opts, name, '127.0.0.1', env)
+      const { p, ep } = await startNode(root, opts, name, '127.0.0.1', env, main())
       return {
         name,
         label,
-        detail: `${relative(root, gatewayMain(root))} on Node ${process.version}, embedded mode, ${variant.replayOff ? 'REPLAY_EVENTS=0, otherwise ' : ''}default settings`,
+        detail: `${relative(root, main())} on Node ${process.version}, embedded mode, ${variant.replayOff ? 'REPLAY_EVENTS=0, otherwise ' : ''}default settings`,
         kind: 'gateway',
         apiKey: API_KEY,
         publishAt: [ep],

@@ -13,6 +13,7 @@ interface TopicItem {
   topic: string
   subscribers: number
   nodes: string[]
+  window: { events: number; bytes: number | null } | null
 }
 interface NodeItem {
   id: string
@@ -38,15 +39,18 @@ describeCluster('admin across nodes', {}, (cluster) => {
     }
   })
 
-  it('lists a topic with the nodes that hold it, from any node', async () => {
+  it('lists a topic with the nodes that hold it and its replay window, from any node', async () => {
     const t = topic('listed')
     const subs = await Promise.all([0, 2, 2].map((i) => SseClient.open(`${url(i)}/sse?topic=${t}`)))
+    await publish(url(1), key(), t, 'w1', 'hello')
     for (let i = 0; i < 3; i++) {
       const { items } = await listAll<TopicItem>(url(i), key(), '/topics', 500)
       expect(items.find((x) => x.topic === t)).toEqual({
         topic: t,
         subscribers: 3,
         nodes: ['node-a', 'node-c'],
+        // Bytes held: data, id and type (UTF-8), plus 64 an event (docs/cluster.md).
+        window: { events: 1, bytes: 5 + 2 + 64 },
       })
     }
     for (const s of subs) s.close()

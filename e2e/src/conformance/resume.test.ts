@@ -60,7 +60,8 @@ forEachTarget((target) => {
     expect(JSON.parse(back.gatewayEvents[0]?.data ?? '').resumed).toBe(true)
     // A resumed connection's first event carries the cursor it resumed from: a client that drops
     // its last id on an event without one still comes back to the same place.
-    expect(back.gatewayEvents[0]?.id).toBe(`~${last.slice(last.indexOf('~') + 1)}`)
+    const resumedFrom = (last as string).slice((last as string).indexOf('~') + 1)
+    expect(back.gatewayEvents[0]?.id).toBe(`~${resumedFrom}`)
     back.close()
     keeper.close()
   })

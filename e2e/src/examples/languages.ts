@@ -34,7 +34,7 @@ export function has(cmd: string): boolean {
 const built = (path: string, setup: string) =>
   existsSync(path) && statSync(path).isFile() ? undefined : `${path} not built (${setup})`
 
-const SETUP = 'run make setup, or bash scripts/setup.d/40-examples.sh'
+const PYTHON = resolve(dir('python'), '.venv/bin/python')
 const RUST_SETUP = 'run make setup, or bash scripts/setup.d/43-rust.sh'
 
 export const LANGUAGES: Language[] = [
@@ -52,22 +52,30 @@ export const LANGUAGES: Language[] = [
       args: ['--import', 'tsx', 'src/publisher.ts'],
       cwd: dir('typescript'),
     },
+    // No parser of its own left to test (the `eventsource` package reads the stream): its
+    // `npm test` type-checks the programs against the library's types.
     unitTests: {
       cmd: process.execPath,
-      args: ['--import', 'tsx', '--test', 'src/sse.test.ts'],
+      args: [resolve(ROOT, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json'],
       cwd: dir('typescript'),
     },
     unavailable: () =>
-      existsSync(resolve(ROOT, 'node_modules/tsx/package.json'))
+      ['tsx', 'eventsource'].every((p) =>
+        existsSync(resolve(ROOT, `node_modules/${p}/package.json`)),
+      )
         ? undefined
-        : `tsx not installed (run npm ci)`,
+        : `tsx or eventsource not installed (run npm ci)`,
   },
   {
     name: 'python',
-    subscriber: { cmd: 'python3', args: ['subscriber.py'], cwd: dir('python') },
-    publisher: { cmd: 'python3', args: ['publisher.py'], cwd: dir('python') },
-    unitTests: { cmd: 'python3', args: ['-m', 'unittest', '-v'], cwd: dir('python') },
-    unavailable: () => (has('python3') ? undefined : 'python3 not found on PATH'),
+    // The virtual environment scripts/setup.d/41-python.sh makes, with the pinned requirements.
+    subscriber: { cmd: PYTHON, args: ['subscriber.py'], cwd: dir('python') },
+    publisher: { cmd: PYTHON, args: ['publisher.py'], cwd: dir('python') },
+    unitTests: { cmd: PYTHON, args: ['-m', 'unittest', '-v'], cwd: dir('python') },
+    unavailable: () =>
+      has('python3')
+        ? built(PYTHON, 'run make setup, or bash scripts/setup.d/41-python.sh')
+        : 'python3 not found on PATH',
   },
   {
     name: 'go',

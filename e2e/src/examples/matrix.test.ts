@@ -131,7 +131,8 @@ for (const factory of factories) {
               `ex/${tag}/${pub.name}-${sub.name}/a`,
               `ex/${tag}/${pub.name}-${sub.name}/b`,
             ]
-            const s = ExampleSubscriber.start(sub, subUrl(), `${a},${b}`)
+            // EVENT: the types an EventSource-style subscriber listens for by name.
+            const s = ExampleSubscriber.start(sub, subUrl(), `${a},${b}`, ['greeting', 'json'])
             try {
               await s.waitReady(1)
               const base = { gatewayUrl: pubUrl(), apiKey: t().apiKey }

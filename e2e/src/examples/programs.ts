@@ -37,12 +37,20 @@ export class ExampleSubscriber {
     proc.once('exit', () => this.#notify())
   }
 
-  /** Starts `lang`'s subscriber on `topics` (comma-separated) against `gatewayUrl`. */
-  static start(lang: Language, gatewayUrl: string, topics: string): ExampleSubscriber {
+  /**
+   * Starts `lang`'s subscriber on `topics` (comma-separated) against `gatewayUrl`. `eventTypes`
+   * go in `EVENT`: the named events a subscriber built on an EventSource API listens for.
+   */
+  static start(
+    lang: Language,
+    gatewayUrl: string,
+    topics: string,
+    eventTypes: string[] = [],
+  ): ExampleSubscriber {
     const { cmd, args, cwd } = lang.subscriber
     const proc = spawn(cmd, args, {
       cwd,
-      env: env({ GATEWAY_URL: gatewayUrl, TOPIC: topics }),
+      env: env({ GATEWAY_URL: gatewayUrl, TOPIC: topics, EVENT: eventTypes.join(',') }),
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     return new ExampleSubscriber(lang.name, proc)

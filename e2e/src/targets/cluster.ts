@@ -21,6 +21,8 @@ export interface ClusterNode {
   proc: Spawned
   /** SIGKILL: no drain, no deregistration; the lease runs out by itself. */
   kill(): Promise<void>
+  /** SIGTERM, as a rolling deploy does: the node drains; resolves once it has exited. */
+  drain(): Promise<void>
   /** Starts the node again (same id, address and port). */
   start(): Promise<void>
 }
@@ -106,6 +108,10 @@ export async function startCluster(
         async kill() {
           const exited = new Promise((r) => node.proc.proc.once('exit', r))
           if (node.proc.proc.kill('SIGKILL')) await exited
+        },
+        async drain() {
+          const exited = new Promise((r) => node.proc.proc.once('exit', r))
+          if (node.proc.proc.kill('SIGTERM')) await exited
         },
         async start() {
           node.proc = await launch()

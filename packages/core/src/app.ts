@@ -4,11 +4,11 @@ import { createKeyCheck } from './auth.ts'
 import { readBodyText } from './body.ts'
 import type { Config } from './config.ts'
 import { GatewayError, errorResponse } from './errors.ts'
-import type { GatewayEvent } from './event.ts'
 import { createIdGenerator } from './ids.ts'
 import { type GatewayBackend, type Logger, type PublishObserver, silentLogger } from './ports.ts'
 import { SSE_HEADERS } from './sse.ts'
-import { parseTopics, validateEventType, validateId } from './topics.ts'
+import { createPublish } from './publish.ts'
+import { parseSubscription } from './subscription.ts'
 
 export interface GatewayDeps<C extends Context> {
   backend: GatewayBackend<C>
@@ -61,6 +61,7 @@ export function createGatewayApp<C extends Context>(deps: GatewayDeps<C>): Hono 
   const readBody =
     deps.readBody ?? ((c: C, max: number) => readBodyText(c.req.raw, max, config.timeouts?.bodyMs))
   const checkKey = createKeyCheck(config.apiKeys)
+  const publish = createPublish({ backend, config, checkKey, log, observer })
   const app = new Hono()
 
   app.onError((err, c) => {
@@ -140,58 +141,28 @@ export function createGatewayApp<C extends Context>(deps: GatewayDeps<C>): Hono 
         'GET /ws needs a WebSocket upgrade (Upgrade: websocket)',
       )
     }
-    const raw = c.req.header('x-sse-topic') ?? c.req.query('topic')
-    const topics = parseTopics(raw, config.maxTopicsPerConnection)
-    const envelope = c.req.query('envelope')
-    if (envelope !== undefined && envelope !== 'json' && envelope !== 'none') {
-      throw new GatewayError('bad_request', `invalid envelope "${envelope.slice(0, 32)}": use json`)
-    }
+    const ask = parseSubscription(
+      (n) => c.req.header(n),
+      (n) => c.req.query(n),
+      config.maxTopicsPerConnection,
+    )
     return backend.subscribe(c as C, {
       connectionId: newId(),
       transport,
-      topics,
-      envelope: envelope === 'json',
+      ...ask,
       remoteAddress: undefined,
       userAgent: c.req.header('user-agent'),
-      lastEventId: c.req.header('last-event-id') ?? c.req.query('lastEventId'),
     })
   }
   app.get('/sse', subscribe('sse'))
   app.get('/ws', subscribe('ws'))
 
   app.post('/publish', async (c) => {
-    const started = performance.now()
-    checkKey(c.req.raw.headers)
-    const topics = parseTopics(c.req.header('x-sse-topic'), config.maxTopicsPerConnection)
-    const id = validateId(c.req.header('x-sse-id'))
-    const event = validateEventType(c.req.header('x-sse-event'))
-    const cors = corsHeaders(config.corsOrigins, c.req.header('origin') ?? null)
-    const live = await backend.liveTopics(topics)
-    if (live.length === 0) {
-      // The drop path: answer from the headers alone; the body is never read.
-      log.info({ topics, id }, 'dropped: no subscriber')
-      void backend.dropped(topics, id)
-      observer?.published?.({ topics: topics.length, live: 0, seconds: 0, bytes: 0 })
-      return c.json({ id, delivered: [], dropped: topics }, 202, cors)
-    }
-    // Only now does the size matter: a dropped message is dropped whatever its size.
-    const data = await readBody(c as C, config.maxBodyBytes)
-    const events: GatewayEvent[] = live.map((topic) => ({ topic, id, event, data }))
-    // What the backend reports (subscriber counts) stays out of the answer: the contract's
-    // publish answer is the same on every runtime (docs/api.md), and only some runtimes know it.
-    await backend.publish(events)
-    const dropped = topics.filter((t) => !live.includes(t))
-    if (dropped.length > 0) {
-      log.info({ topics: dropped, id }, 'dropped: no subscriber')
-      void backend.dropped(dropped, id)
-    }
-    observer?.published?.({
-      topics: topics.length,
-      live: live.length,
-      seconds: (performance.now() - started) / 1000,
-      bytes: data.length,
+    const answer = await publish({
+      headers: c.req.raw.headers,
+      readBody: (max) => readBody(c as C, max),
     })
-    return c.json({ id, delivered: live, dropped }, 202, cors)
+    return c.json(answer, 202, corsHeaders(config.corsOrigins, c.req.header('origin') ?? null))
   })
 
   app.route('/admin/api', createAdminApi({ backend, checkKey }))

@@ -12,6 +12,11 @@ export interface Sink {
    * itself (slow consumer) and returns false; it must never throw.
    */
   write(ev: EncodedEvent): boolean
+  /**
+   * Events of `topic` numbered after `at` up to the next one delivered were lost on their way to
+   * this node (`missed` of them): the sink tells its client in-band (`gateway.gap`), cursor `at`.
+   */
+  gap?(topic: string, missed: number, at: TopicPosition): void
 }
 
 /** An admin tail: receives pre-framed SSE bytes, does not count as a subscriber. */
@@ -177,6 +182,13 @@ export class LocalHub {
     const sinks = this.#topics.get(ev.topic)
     let n = 0
     if (ev.seq !== undefined && ev.epoch !== undefined && sinks) {
+      const pos = this.#positions.get(ev.topic)
+      if (pos !== undefined && pos.epoch === ev.epoch && ev.seq > pos.seq + 1) {
+        // Numbers were passed over on the way here (a cluster node whose missing events the
+        // window no longer had): loss is said, never silent.
+        const at = { epoch: ev.epoch, seq: ev.seq - 1 }
+        for (const sink of sinks) sink.gap?.(ev.topic, ev.seq - pos.seq - 1, at)
+      }
       this.#positions.set(ev.topic, { epoch: ev.epoch, seq: ev.seq })
     }
     if (sinks) {

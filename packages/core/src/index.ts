@@ -28,6 +28,10 @@ export {
   gatewaySseFrame,
   gatewayWsFrame,
 } from './gateway-events.ts'
+export type { HeaderSource, PublishAnswer, PublishDeps, PublishRequest } from './publish.ts'
+export { createPublish } from './publish.ts'
+export type { SubscriptionAsk } from './subscription.ts'
+export { parseSubscription } from './subscription.ts'
 export type { HubHooks, Sink, TailSink } from './hub.ts'
 export { LocalHub, tailDropFrame, tailGapFrame, tailPublishFrame } from './hub.ts'
 export type { ReplayLimits } from './replay.ts'

@@ -112,7 +112,7 @@ export interface GatewayBackend<C extends Context = Context> {
    * Of `topics`, those with at least one live subscriber anywhere in the deployment (tails do not
    * count). One round trip at most; never touches a request body.
    */
-  liveTopics(topics: string[]): Promise<string[]>
+  liveTopics(topics: string[]): string[] | Promise<string[]>
   /**
    * Delivers one event per topic to every subscriber of that topic on every node, and to its
    * tails. Events of one publisher to one topic keep their order for each subscriber.

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { encodeCursor, parseCursor, publisherIdOf, topicHash } from './cursor.ts'
+import {
+  encodeCursor,
+  parseCursor,
+  publisherIdOf,
+  type TopicPosition,
+  topicHash,
+} from './cursor.ts'
+import { EncodedEvent } from './event.ts'
+import { LocalHub } from './hub.ts'
 import { ReplayStore } from './replay.ts'
 import { coveredBy, planReplay, resumeAsks, type TopicHistory } from './resume.ts'
 import { validateEventType } from './topics.ts'
@@ -200,5 +208,28 @@ describe('reserved event types', () => {
   it('refuses a publish with a gateway.* type', () => {
     expect(() => validateEventType('gateway.gap')).toThrow(/reserved/)
     expect(validateEventType('gateways')).toBe('gateways')
+  })
+})
+
+describe('LocalHub', () => {
+  it('tells its sinks when numbers of a topic were passed over on the way, and from where', () => {
+    const hub = new LocalHub()
+    const gaps: Array<[string, number, TopicPosition]> = []
+    const got: number[] = []
+    hub.add('t', {
+      id: 'c1',
+      write: (ev) => {
+        got.push(ev.seq as number)
+        return true
+      },
+      gap: (topic, missed, at) => gaps.push([topic, missed, at]),
+    })
+    hub.setPosition('t', { epoch: 'e', seq: 3 })
+    const ev = (seq: number) =>
+      new EncodedEvent({ topic: 't', id: `i${seq}`, data: '', seq, epoch: 'e' })
+    hub.publish(ev(4))
+    hub.publish(ev(7))
+    expect(got).toEqual([4, 7])
+    expect(gaps).toEqual([['t', 2, { epoch: 'e', seq: 6 }]])
   })
 })

@@ -9,8 +9,10 @@ import {
   type TopicPosition,
   type Transport,
   coveredBy,
+  GATEWAY_EVENTS,
   encodeResumeCursor,
   formatEvent,
+  gapData,
   formatWsFrame,
   gatewaySseFrame,
   gatewayWsFrame,
@@ -95,7 +97,8 @@ export class LocalConnection implements Sink {
   readonly transport: Transport
   readonly topics: string[]
   readonly node: string
-  readonly connectedAt: string
+  /** When it connected (ms since the epoch; `info()` gives the ISO string). */
+  readonly connectedMs: number
   readonly remoteAddress: string | null
   readonly userAgent: string | null
   eventsSent = 0
@@ -138,7 +141,7 @@ export class LocalConnection implements Sink {
     this.transport = opts.transport
     this.topics = opts.topics
     this.node = opts.node
-    this.connectedAt = new Date().toISOString()
+    this.connectedMs = Date.now()
     this.remoteAddress = opts.remoteAddress ?? null
     this.userAgent = opts.userAgent ?? null
     this.#socket = opts.socket
@@ -222,6 +225,16 @@ export class LocalConnection implements Sink {
         ? chunkOf(gatewaySseFrame(type, data, cursor))
         : Buffer.from(gatewayWsFrame(type, data, cursor)),
     )
+  }
+
+  /** Events of `topic` were lost on their way to this node: say so (see `Sink.gap`). */
+  gap(topic: string, missed: number, at: TopicPosition): void {
+    // While the connection is being attached, its resume accounts for what it missed.
+    if (this.closed || this.#pending) return
+    const data = gapData({ reason: 'expired', topics: [topic], missed: { [topic]: missed } })
+    const cursor = this.scope.cursor({ topic, id: '', data: '', epoch: at.epoch, seq: at.seq })
+    this.writeGatewayEvent(GATEWAY_EVENTS.gap, data, cursor)
+    this.#counters.gaps++
   }
 
   /** An event from the replay window, with the cursor that resumes right after it. */
@@ -352,7 +365,7 @@ export class LocalConnection implements Sink {
       transport: this.transport,
       topics: this.topics,
       node: this.node,
-      connectedAt: this.connectedAt,
+      connectedAt: new Date(this.connectedMs).toISOString(),
       remoteAddress: this.remoteAddress,
       userAgent: this.userAgent,
       eventsSent: this.eventsSent,

@@ -35,13 +35,17 @@ async function gateway(id: string, forward: string): Promise<NodeGateway> {
     NODE_ID: id,
     NODE_TTL_MS: '1500',
     SHUTDOWN_TIMEOUT_MS: '1000',
+    DRAIN_LINGER_MS: '0',
   })
   const gw = await startGateway(config, { log: silentLogger })
   gateways.push(gw)
   return gw
 }
 
-/** An SSE subscriber that keeps the ids it receives. */
+/**
+ * An SSE subscriber that keeps the publisher's ids of the events it receives (the part of the
+ * SSE id before `~`; the gateway's own events are left out).
+ */
 function subscribe(url: string, topic: string): Promise<{ ids: string[]; close: () => void }> {
   return new Promise((resolve, reject) => {
     const ids: string[] = []
@@ -50,8 +54,13 @@ function subscribe(url: string, topic: string): Promise<{ ids: string[]; close: 
       let buf = ''
       res.on('data', (chunk: string) => {
         buf += chunk
-        if (buf.startsWith(': connected')) resolve({ ids, close: () => req.destroy() })
-        for (const m of chunk.matchAll(/^id: (.*)$/gm)) ids.push(m[1] as string)
+        for (let i = buf.indexOf('\n\n'); i !== -1; i = buf.indexOf('\n\n')) {
+          const frame = buf.slice(0, i)
+          buf = buf.slice(i + 2)
+          if (frame.includes(': connected')) resolve({ ids, close: () => req.destroy() })
+          const id = /^id: ([^~\n]*)/m.exec(frame)?.[1]
+          if (id !== undefined && !/^event: gateway\./m.test(frame)) ids.push(id)
+        }
       })
     })
     req.on('error', reject)

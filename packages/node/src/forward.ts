@@ -10,11 +10,16 @@ export type ClusterMessage =
       id: string
       event?: string | undefined
       data: string
+      /** The event's sequence number in its topic and the epoch it belongs to (absent while Redis was away). */
+      seq?: number | undefined
+      epoch?: string | undefined
       /** Subscribers of the topic across the cluster, as the sender counted them (for tails). */
       subscribers: number
     }
   /** A publish to a topic nobody subscribes to: only tails hear of it. */
   | { k: 'drop'; topic: string; id: string }
+  /** A frame for the topic's tails only (a resume's gap on the sending node). */
+  | { k: 'notice'; topic: string; frame: string }
   /** An admin asked to close one of this node's connections. */
   | { k: 'kick'; conn: string }
 
@@ -49,17 +54,23 @@ export function decodeMessage(value: unknown): ClusterMessage | undefined {
   const m = value as Record<string, unknown>
   if (m.k === 'event' && typeof m.topic === 'string' && typeof m.id === 'string') {
     if (typeof m.data !== 'string') return undefined
+    const sequenced = Number.isSafeInteger(m.seq) && typeof m.epoch === 'string'
     return {
       k: 'event',
       topic: m.topic,
       id: m.id,
       event: typeof m.event === 'string' ? m.event : undefined,
       data: m.data,
+      seq: sequenced ? (m.seq as number) : undefined,
+      epoch: sequenced ? (m.epoch as string) : undefined,
       subscribers: typeof m.subscribers === 'number' ? m.subscribers : 0,
     }
   }
   if (m.k === 'drop' && typeof m.topic === 'string' && typeof m.id === 'string') {
     return { k: 'drop', topic: m.topic, id: m.id }
+  }
+  if (m.k === 'notice' && typeof m.topic === 'string' && typeof m.frame === 'string') {
+    return { k: 'notice', topic: m.topic, frame: m.frame }
   }
   if (m.k === 'kick' && typeof m.conn === 'string') return { k: 'kick', conn: m.conn }
   return undefined

@@ -68,6 +68,30 @@ function until(pred: () => boolean, timeoutMs: number, what: string): Promise<vo
 }
 
 describe('Node gateway', () => {
+  it('answers publishes pipelined on one keep-alive connection in order, each delivered', async () => {
+    const { url } = await start()
+    const sub = await rawSubscribe(url, 'pipe', true)
+    const { port } = new URL(url)
+    const socket = net.connect(Number(port), '127.0.0.1')
+    let answers = ''
+    socket.on('data', (c) => {
+      answers += c.toString()
+    })
+    const req = (id: string, topic: string, body: string) =>
+      `POST /publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nx-sse-topic: ${topic}\r\n` +
+      `x-sse-id: ${id}\r\ncontent-length: ${body.length}\r\n\r\n${body}`
+    // Three requests in one write: delivered, dropped (its body left unread), delivered.
+    socket.write(req('p1', 'pipe', 'one') + req('p2', 'nobody', 'xx') + req('p3', 'pipe', 'three'))
+    await until(() => (answers.match(/HTTP\/1\.1 202/g) ?? []).length === 3, 5000, 'three answers')
+    const ids = [...answers.matchAll(/"id":"(p\d)"/g)].map((m) => m[1])
+    expect(ids).toEqual(['p1', 'p2', 'p3'])
+    expect(answers).toContain('"dropped":["nobody"]')
+    await until(() => sub.text().includes('data: three'), 5000, 'both events')
+    expect(sub.text().indexOf('data: one')).toBeLessThan(sub.text().indexOf('data: three'))
+    socket.destroy()
+    sub.socket.destroy()
+  })
+
   it('leaves nothing behind when the last connection of a topic closes', async () => {
     const g = await start()
     await new Promise((r) => setImmediate(r))

@@ -47,7 +47,20 @@ async function main(): Promise<void> {
     console.error(`sse-gateway: ${(err as Error).message}`)
     process.exit(2)
   }
-  const log = pino({ level: config.logLevel, base: { node: config.nodeId } })
+  // Log lines are buffered and written at most a second late (or at 4 KiB): one write per drop
+  // would cost the drop path a system call per request. Flushed before every exit below.
+  const dest = pino.destination({ dest: 1, sync: false, minLength: 4096 })
+  const flush = setInterval(() => dest.flush(), 1000)
+  flush.unref()
+  const exit = (code: number) => {
+    try {
+      dest.flushSync()
+    } catch {
+      // a write still in flight: the line after it may be lost, the exit must not be
+    }
+    process.exit(code)
+  }
+  const log = pino({ level: config.logLevel, base: { node: config.nodeId } }, dest)
   const here = dirname(fileURLToPath(import.meta.url))
   const adminDir = process.env.ADMIN_UI_DIR ?? resolve(here, '../../../apps/admin/dist')
   let gw: Awaited<ReturnType<typeof startGateway>>
@@ -74,8 +87,10 @@ async function main(): Promise<void> {
       'cluster node listening on loopback only: nodes on other machines cannot reach it (set HOST=0.0.0.0 and ANNOUNCE_HOST)',
     )
   }
+  dest.flushSync() // the banner below comes after the start-up lines
   if (config.generatedKey) {
     log.warn('API_KEYS is unset: generated a random publisher/admin key for this run only')
+    dest.flushSync()
     // Printed once, on stdout, so a person starting the gateway can use it; never logged.
     process.stdout.write(`\n  API key for this run: ${config.apiKeys[0]}\n\n`)
   }
@@ -90,11 +105,11 @@ async function main(): Promise<void> {
     gw.close().then(
       () => {
         log.info('stopped')
-        process.exit(0)
+        exit(0)
       },
       (err: unknown) => {
         log.error({ err }, 'drain failed')
-        process.exit(1)
+        exit(1)
       },
     )
   }

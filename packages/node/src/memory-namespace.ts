@@ -79,6 +79,15 @@ export class MemoryNamespace implements TopicNamespace {
     return topic
   }
 
+  liveNow(topic: string): boolean {
+    return this.#live(topic)
+  }
+
+  dropNow(topic: string, id: string): void {
+    this.store.skip(topic)
+    this.hub.publishDrop(topic, id)
+  }
+
   get(id: string): TopicStub {
     const { hub, store } = this
     return {
@@ -87,10 +96,7 @@ export class MemoryNamespace implements TopicNamespace {
         const pos = store.append(id, ev)
         return hub.publish(new EncodedEvent({ ...ev, ...pos }, NODE_ENCODERS))
       },
-      drop: async (eventId: string) => {
-        store.skip(id)
-        hub.publishDrop(id, eventId)
-      },
+      drop: async (eventId: string) => this.dropNow(id, eventId),
     }
   }
 

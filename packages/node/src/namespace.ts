@@ -45,6 +45,10 @@ export interface TopicNamespace {
   readonly hub: LocalHub
   idFromName(topic: string): string
   get(id: string): TopicStub
+  /** `probe` answered at once, where the namespace knows without a round trip (one process). */
+  liveNow?(topic: string): boolean
+  /** `drop` done at once, where the namespace can (one process). */
+  dropNow?(topic: string, id: string): void
   /**
    * Registers a new local connection (its topics in the hub and, in a cluster, the directory),
    * sets its cursor scope, and reads each topic's history: after the asked position for a
@@ -70,6 +74,12 @@ export interface TopicNamespace {
   /** Adds routes the namespace serves itself (a cluster's node-to-node forwarding); optional. */
   routes?(app: Hono): void
   start(): Promise<void>
+  /**
+   * Starts a drain (SIGTERM), before the streams are ended: in a cluster, the topics that lose
+   * their last subscriber here stay registered for DRAIN_LINGER_MS (or until another node holds
+   * them), so that what is published while the clients move is kept; `stop` waits for that.
+   */
+  drain?(): void
   /** Deregisters this node (cluster) and stops timers. */
   stop(): Promise<void>
 }

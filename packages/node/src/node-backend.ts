@@ -25,8 +25,16 @@ import {
 import type { Context } from 'hono'
 import type { WebSocket, WebSocketServer } from 'ws'
 import { type Counters, LocalConnection } from './connection.ts'
+import { releaseHttpState } from './release-http.ts'
 import { CONNECTED_CHUNK, END_CHUNK, chunkBytes, chunkOf } from './frames.ts'
 import type { TopicNamespace } from './namespace.ts'
+
+const CONNECTION = Symbol('connection')
+
+/** The `close` listener of every stream's socket (`this`): one function, no closure per connection. */
+function socketGone(this: Socket & { [CONNECTION]?: LocalConnection }): void {
+  this[CONNECTION]?.gone()
+}
 
 /** The cursor part of what a client sent back, when it is safe to write in an `id:` line. */
 function echoCursor(lastEventId: string | undefined): string | undefined {
@@ -42,6 +50,11 @@ export interface NodeBindings {
   upgrade?: { socket: Socket; head: Buffer }
 }
 export type NodeContext = Context<{ Bindings: NodeBindings }>
+
+/** A subscribe request as Node's server hands it over (origin: the `Origin` header). */
+export interface NativeRequest extends NodeBindings {
+  origin: string | undefined
+}
 
 /** Marker returned after a WebSocket upgrade: the socket now belongs to `ws`. */
 export const UPGRADED = new Response(null, { status: 200, headers: { 'x-upgraded': '1' } })
@@ -86,10 +99,20 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     return this.#ns
   }
 
-  async liveTopics(topics: string[]): Promise<string[]> {
+  liveTopics(topics: string[]): string[] | Promise<string[]> {
     const ns = this.#ns
-    const live = await Promise.all(topics.map((t) => ns.get(ns.idFromName(t)).probe()))
-    return topics.filter((_, i) => live[i])
+    // One process: the answer is at hand, no promise per topic (the drop path's common case).
+    if (ns.liveNow) {
+      const liveNow = ns.liveNow.bind(ns)
+      return topics.length === 1
+        ? liveNow(topics[0] as string)
+          ? topics
+          : []
+        : topics.filter(liveNow)
+    }
+    return Promise.all(topics.map((t) => ns.get(ns.idFromName(t)).probe())).then((live) =>
+      topics.filter((_, i) => live[i]),
+    )
   }
 
   async publish(events: GatewayEvent[]) {
@@ -106,6 +129,10 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
   async dropped(topics: string[], id: string): Promise<void> {
     this.counters.dropped += topics.length
     const ns = this.#ns
+    if (ns.dropNow) {
+      for (const t of topics) ns.dropNow(t, id)
+      return
+    }
     await Promise.all(
       topics.map((t) =>
         ns
@@ -129,6 +156,12 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     }
   }
 
+  /** Forgets a closed connection (one function for all of them: no closure per connection). */
+  readonly #onClose = (conn: LocalConnection): void => {
+    this.connections.delete(conn)
+    this.#ns.detach(conn)
+  }
+
   /** This node's live subscriber connections. */
   readonly connections = new Set<LocalConnection>()
 
@@ -136,9 +169,18 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     return this.connections.size
   }
 
-  async subscribe(c: NodeContext, req: SubscribeRequest): Promise<Response> {
+  subscribe(c: NodeContext, req: SubscribeRequest): Promise<Response> {
+    const { incoming, outgoing, upgrade } = c.env
+    return this.open({ incoming, outgoing, upgrade, origin: c.req.header('origin') }, req)
+  }
+
+  /**
+   * Opens a validated subscription on the native request: from the core app's route, or straight
+   * from the HTTP server for `GET /sse` (no router, no Web Request: see native-routes.ts).
+   */
+  async open(native: NativeRequest, req: SubscribeRequest): Promise<Response> {
     this.#checkCapacity()
-    const { incoming } = c.env
+    const { incoming } = native
     const common = {
       id: req.connectionId,
       transport: req.transport,
@@ -149,21 +191,21 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
       envelope: req.envelope,
       slowConsumerBytes: this.#config.slowConsumerBytes,
       counters: this.counters,
-      onClose: (conn: LocalConnection) => {
-        this.connections.delete(conn)
-        this.#ns.detach(conn)
-      },
+      onClose: this.#onClose,
     }
-    if (req.transport === 'ws') return this.#acceptWs(c, req, common)
-    const out = c.env.outgoing
+    if (req.transport === 'ws') return this.#acceptWs(native, req, common)
+    const out = native.outgoing
     if (!out) throw new GatewayError('bad_request', 'SSE needs a plain HTTP request')
     const socket = out.socket as Socket
     const conn = new LocalConnection({ ...common, socket })
-    this.#openStream(c, out, { 'x-sse-connection-id': req.connectionId })
+    this.#openStream(native.origin, out, { 'x-sse-connection-id': req.connectionId })
     this.connections.add(conn)
     this.counters.connectionsTotal++
-    socket.once('close', () => conn.gone())
+    ;(socket as Socket & { [CONNECTION]?: LocalConnection })[CONNECTION] = conn
+    socket.once('close', socketGone)
     await this.#start(conn, req)
+    // The request is complete by now: the stream no longer needs the HTTP server's state.
+    if (!conn.closed) releaseHttpState(out, socket)
     return RESPONSE_ALREADY_SENT
   }
 
@@ -230,14 +272,18 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
   }
 
   /** Sends the stream's headers at once, then leaves the socket to direct writes. */
-  #openStream(c: NodeContext, out: ServerResponse, extra: Record<string, string>): void {
+  #openStream(
+    origin: string | undefined,
+    out: ServerResponse,
+    extra: Record<string, string>,
+  ): void {
     // Chunked, written by us: every event is one chunk whose bytes are encoded once and shared
     // by every subscriber (see frames.ts); the response object only sends the headers.
     out.useChunkedEncodingByDefault = false
     out.writeHead(200, {
       ...SSE_HEADERS,
       'transfer-encoding': 'chunked',
-      ...corsHeaders(this.#config.corsOrigins, c.req.header('origin') ?? null),
+      ...corsHeaders(this.#config.corsOrigins, origin ?? null),
       'access-control-expose-headers': 'x-sse-connection-id',
       ...extra,
     })
@@ -248,17 +294,17 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
   }
 
   #acceptWs(
-    c: NodeContext,
+    native: NativeRequest,
     req: SubscribeRequest,
     common: ConstructorParameters<typeof LocalConnection>[0],
   ): Promise<Response> {
-    const up = c.env.upgrade
+    const up = native.upgrade
     if (!up) throw new GatewayError('bad_request', 'GET /ws needs a WebSocket upgrade')
     const addId = (headers: string[]) => headers.push(`x-sse-connection-id: ${req.connectionId}`)
     return new Promise((resolve) => {
       this.#wss.on('headers', addId)
       try {
-        this.#wss.handleUpgrade(c.env.incoming, up.socket, up.head, (ws: WebSocket) => {
+        this.#wss.handleUpgrade(native.incoming, up.socket, up.head, (ws: WebSocket) => {
           const conn = new LocalConnection({ ...common, ws })
           this.connections.add(conn)
           this.counters.connectionsTotal++
@@ -279,7 +325,7 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
   async tail(c: NodeContext, topic: string): Promise<Response> {
     const out = c.env.outgoing
     if (!out) throw new GatewayError('bad_request', 'tail needs a plain HTTP request')
-    this.#openStream(c, out, {})
+    this.#openStream(c.req.header('origin'), out, {})
     const socket = out.socket as Socket
     socket.write(CONNECTED_CHUNK)
     const limit = this.#config.slowConsumerBytes

@@ -12,9 +12,16 @@ export interface Route {
 /** What this node holds, as the directory must show it after a re-registration. */
 export interface LocalState {
   connections: Iterable<LocalConnection>
-  /** Local subscriber count of every topic this node holds. */
+  /** Local subscriber count of every topic this node holds (0: it lingers on the topic). */
   topicCounts: Iterable<[string, number]>
   tailTopics: Iterable<string>
+}
+
+/** A route from a script's flat `{node, count, …}` and tail nodes. */
+export function routeOf(flat: string[], tails: string[]): Route {
+  const subscribers = new Map<string, number>()
+  for (let i = 0; i + 1 < flat.length; i += 2) subscribers.set(flat[i]!, Number(flat[i + 1]))
+  return { subscribers, tails }
 }
 
 /** The static part of a connection, as stored in Redis (counters live in `conn-stats`). */
@@ -23,11 +30,15 @@ function record(conn: LocalConnection): string {
   return JSON.stringify(rest)
 }
 
-/** Runs a MULTI and throws the first error of its commands (exec itself only fails on abort). */
-async function run(m: ChainableCommander): Promise<void> {
+/**
+ * Runs a MULTI and throws the first error of its commands (exec itself only fails on abort);
+ * resolves with the result of its last command.
+ */
+async function run(m: ChainableCommander): Promise<unknown> {
   const res = await m.exec()
   if (!res) throw new Error('Redis transaction aborted')
   for (const [err] of res) if (err) throw err
+  return res.at(-1)?.[1]
 }
 
 /** `[more, items]` from a paging script; cjson encodes an empty table as `{}`. */
@@ -60,25 +71,47 @@ export class RedisDirectory {
     for (const t of conn.topics) m.zadd(k.topicConns(t), 0, conn.id)
   }
 
-  #setTopic(m: ChainableCommander, topic: string, count: number): void {
+  #setTopic(m: ChainableCommander, topic: string, count: number, keep: boolean): void {
     const k = this.#k
-    m.sseSetTopic(k.topic(topic), k.topics, k.nodeTopics(this.#node), topic, this.#node, `${count}`)
+    m.sseSetTopic(
+      k.topic(topic),
+      k.topics,
+      k.nodeTopics(this.#node),
+      topic,
+      this.#node,
+      `${count}`,
+      keep ? '1' : '0',
+    )
   }
 
   /**
    * Records a new local connection and the local subscriber counts of its topics (taken after
-   * the connection joined the hub). Resolves once Redis has applied it: from then on a publish
-   * on any node routes its topics here.
+   * the connection joined the hub), then runs `then`'s commands in the same transaction (the
+   * reads of its topics' histories): one round trip, applied at one instant. Resolves with the
+   * result of the last command once Redis has applied it: from then on a publish on any node
+   * routes its topics here.
    */
-  async addConnection(conn: LocalConnection, counts: (topic: string) => number): Promise<void> {
+  addConnection(
+    conn: LocalConnection,
+    counts: (topic: string) => number,
+    then?: (m: ChainableCommander) => void,
+  ): Promise<unknown> {
     const m = this.#redis.multi()
     this.#addConn(m, conn)
-    for (const t of conn.topics) this.#setTopic(m, t, counts(t))
-    await run(m)
+    for (const t of conn.topics) this.#setTopic(m, t, counts(t), false)
+    then?.(m)
+    return run(m)
   }
 
-  /** Forgets a closed local connection; a topic count of 0 takes this node off that topic. */
-  async removeConnection(conn: LocalConnection, counts: (topic: string) => number): Promise<void> {
+  /**
+   * Forgets a closed local connection; a topic count of 0 takes this node off that topic, unless
+   * `keep` says the node lingers on it (LINGER_MS, a drain).
+   */
+  async removeConnection(
+    conn: LocalConnection,
+    counts: (topic: string) => number,
+    keep: (topic: string) => boolean,
+  ): Promise<void> {
     const k = this.#k
     const m = this.#redis.multi()
     m.hdel(k.connInfo, conn.id)
@@ -87,8 +120,15 @@ export class RedisDirectory {
     m.srem(k.nodeConns(this.#node), conn.id)
     for (const t of conn.topics) {
       m.zrem(k.topicConns(t), conn.id)
-      this.#setTopic(m, t, counts(t))
+      this.#setTopic(m, t, counts(t), keep(t))
     }
+    await run(m)
+  }
+
+  /** Takes this node off a topic it lingered on. */
+  async unlinger(topic: string): Promise<void> {
+    const m = this.#redis.multi()
+    this.#setTopic(m, topic, 0, false)
     await run(m)
   }
 
@@ -114,13 +154,20 @@ export class RedisDirectory {
     await Promise.all(sent)
   }
 
-  /** The routing of one topic: one round trip. */
-  async lookup(topic: string): Promise<Route> {
+  /**
+   * The routing of one topic: one round trip. With `countDrop`, a topic that no live node holds
+   * takes its next sequence number in the same script (the publish asking is dropped).
+   */
+  async lookup(topic: string, countDrop = false): Promise<Route> {
     const k = this.#k
-    const [flat, tails] = await this.#redis.sseLookup(k.nodes, k.topic(topic), k.tails(topic))
-    const subscribers = new Map<string, number>()
-    for (let i = 0; i + 1 < flat.length; i += 2) subscribers.set(flat[i]!, Number(flat[i + 1]))
-    return { subscribers, tails }
+    const [flat, tails] = await this.#redis.sseLookup(
+      k.nodes,
+      k.topic(topic),
+      k.tails(topic),
+      k.pos(topic),
+      countDrop ? '1' : '0',
+    )
+    return routeOf(flat, tails)
   }
 
   /** Topics held by at least one node (dead nodes' topics count until they are reaped). */
@@ -149,14 +196,14 @@ export class RedisDirectory {
       `${limit}`,
       prefix ?? '',
     )
-    const page = decodePage<[string, number, string[]]>(raw)
+    const page = decodePage<[string, number, string[], [number, number] | false]>(raw)
     return {
       more: page.more,
-      items: page.items.map(([topic, subscribers, nodes]) => ({
+      items: page.items.map(([topic, subscribers, nodes, w]) => ({
         topic,
         subscribers,
         nodes: [...nodes].sort(),
-        window: null,
+        window: w ? { events: w[0], bytes: w[1] } : null,
       })),
     }
   }
@@ -196,17 +243,17 @@ export class RedisDirectory {
    * when the lease was found expired. Built synchronously from the live state, so changes made
    * after it are applied after it.
    */
-  async resync(lease: string[], state: LocalState): Promise<void> {
+  async resync(lease: string[], state: LocalState): Promise<unknown> {
     const k = this.#k
     const m = this.#redis.multi()
     m.sseHeartbeat(...(lease as [string, string, string, string]))
     m.sseRemoveNode(...removeNodeKeys(k, this.#node), this.#node, k.prefix, '0', 'clear')
     for (const conn of state.connections) this.#addConn(m, conn)
-    for (const [topic, count] of state.topicCounts) this.#setTopic(m, topic, count)
+    for (const [topic, count] of state.topicCounts) this.#setTopic(m, topic, count, true)
     for (const topic of state.tailTopics) {
       m.sadd(k.tails(topic), this.#node).sadd(k.nodeTails(this.#node), topic)
     }
-    await run(m)
+    return run(m)
   }
 
   /** Removes this node and all its entries: a clean shutdown. */

@@ -40,6 +40,9 @@ async function node(id: string, opts: { ttlMs?: number; forward?: ForwardKind } 
       apiKeys: ['k'],
       maxBodyBytes: 1 << 20,
       shutdownTimeoutMs: 1000,
+      replay: { events: 1000, ageMs: 300_000, topicBytes: 1 << 20, budgetBytes: 1 << 26 },
+      lingerMs: 0,
+      drainLingerMs: 0,
     },
     nodeId: id,
     counters: newCounters(),
@@ -104,8 +107,16 @@ describe('Redis directory', () => {
     expect(await topicHash('orders')).toEqual({ 'node-b': '1' })
     b1.close('test') // the last node takes the topic away
     await eventually(async () => (await topicNames()).length === 0, 'orders to go')
+    // What is left: the nodes, and each topic's position (it expires by itself).
     const left = (await admin.keys(`${prefix}*`)).sort()
-    expect(left).toEqual([`${prefix}node-info`, `${prefix}node-stats`, `${prefix}nodes`])
+    expect(left).toEqual([
+      `${prefix}node-info`,
+      `${prefix}node-stats`,
+      `${prefix}nodes`,
+      `${prefix}pos:job:1`,
+      `${prefix}pos:orders`,
+    ])
+    expect(await admin.pttl(`${prefix}pos:orders`)).toBeGreaterThan(0)
   })
 
   it('answers "anyone listening?" for the whole cluster', async () => {
@@ -140,7 +151,14 @@ describe('Redis directory', () => {
     expect(odd.items.map((c) => c.node)).toEqual(['node-a', 'node-b', 'node-a'])
     const topics = await a.listTopics({ after: undefined, limit: 1 })
     expect(topics).toEqual({
-      items: [{ topic: 'all', subscribers: 7, nodes: ['node-a', 'node-b'], window: null }],
+      items: [
+        {
+          topic: 'all',
+          subscribers: 7,
+          nodes: ['node-a', 'node-b'],
+          window: { events: 0, bytes: 0 },
+        },
+      ],
       more: true,
     })
   })

@@ -1,7 +1,6 @@
 import {
   type Config,
   type ConnectionInfo,
-  EncodedEvent,
   GatewayError,
   LocalHub,
   type Logger,
@@ -20,20 +19,30 @@ import type { Hono } from 'hono'
 import type { Redis } from 'ioredis'
 import type { Counters, LocalConnection } from './connection.ts'
 import type { ClusterMessage, ForwardKind, Forwarder } from './forward.ts'
-import { NODE_ENCODERS } from './frames.ts'
 import { addClusterRoute, createForwarder } from './forward-http.ts'
 import { LocalRegistry } from './local-registry.ts'
 import type { TopicNamespace, TopicStub } from './namespace.ts'
 import { NodeRegistry, clusterStats, nodeInfos } from './node-registry.ts'
 import { ClusterDelivery } from './redis-delivery.ts'
 import { RedisDirectory } from './redis-directory.ts'
+import { TopicLinger } from './redis-linger.ts'
 import { clusterKeys, createRedis } from './redis-scripts.ts'
+import { Sequencer } from './redis-sequencer.ts'
 import { RedisTicker } from './redis-ticker.ts'
+import { RedisWindow, type WindowRead } from './redis-window.ts'
 
 export interface RedisNamespaceOptions {
   config: Pick<
     Config,
-    'redisUrl' | 'redisPrefix' | 'nodeTtlMs' | 'apiKeys' | 'maxBodyBytes' | 'shutdownTimeoutMs'
+    | 'redisUrl'
+    | 'redisPrefix'
+    | 'nodeTtlMs'
+    | 'apiKeys'
+    | 'maxBodyBytes'
+    | 'shutdownTimeoutMs'
+    | 'replay'
+    | 'lingerMs'
+    | 'drainLingerMs'
   >
   nodeId: string
   counters: Counters
@@ -44,30 +53,58 @@ export interface RedisNamespaceOptions {
   forward?: ForwardKind | undefined
 }
 
+/** The hub of a cluster node: tail notices go to the cluster's tails (`notice`). */
+class ClusterHub extends LocalHub {
+  readonly #notice: (topic: string, frame: Uint8Array) => void
+
+  constructor(notice: (topic: string, frame: Uint8Array) => void) {
+    super()
+    this.#notice = notice
+  }
+
+  override tailNotice(topic: string, frame: Uint8Array): void {
+    this.#notice(topic, frame)
+  }
+}
+
 const unavailable = () =>
   new GatewayError('unavailable', 'Redis is unreachable: cluster-wide listings are unavailable')
 
 /**
  * The cluster namespace: topics live on every node that holds their subscribers, and Redis
- * keeps the directory (which nodes hold which topic), the node leases and the connection index.
- * A publish looks its topic up (one round trip), delivers locally and forwards once to each
- * other node that needs it. While Redis is away, local delivery keeps working, `/readyz`
- * answers 503, and the node registers everything again when Redis is back.
+ * keeps the directory (which nodes hold which topic), the node leases, the connection index and
+ * each topic's replay window. A publish looks its topic up (one round trip, skipped when the
+ * topic has subscribers here), appends to the window (one script, which also answers the
+ * route), delivers locally and forwards once to each other node that needs it. While Redis is
+ * away, local delivery keeps working (without cursors), `/readyz` answers 503, and the node
+ * registers everything again when Redis is back.
  */
 export class RedisNamespace implements TopicNamespace {
   readonly nodeId: string
-  readonly hub = new LocalHub()
+  /**
+   * This node's subscribers. A cluster node's admin tails are not the hub's (see `TailSet`), so
+   * the notices the backend gives the hub (a resume's gap) go to the tails of every node.
+   */
+  readonly hub: LocalHub = new ClusterHub((topic, frame) => {
+    this.#delivery.notice(topic, frame).catch((err: unknown) => {
+      this.#log.warn({ err: String(err), topic }, 'could not tell tails of a gap')
+    })
+  })
   readonly registry = new LocalRegistry()
   readonly redis: Redis
   readonly forwarder: Forwarder
   readonly #delivery: ClusterDelivery
   readonly #dir: RedisDirectory
+  readonly #window: RedisWindow
+  readonly #sequencer: Sequencer
   readonly #nodes: NodeRegistry
   readonly #ticker: RedisTicker
   readonly #opts: RedisNamespaceOptions
   readonly #log: Logger
   readonly #startedAt = new Date().toISOString()
   readonly #onMessage: (msg: ClusterMessage) => boolean
+  /** Topics without a local subscriber that this node keeps registered a while. */
+  readonly #linger: TopicLinger
 
   constructor(opts: RedisNamespaceOptions) {
     const { config, nodeId, log } = opts
@@ -78,6 +115,30 @@ export class RedisNamespace implements TopicNamespace {
     this.redis = createRedis(config.redisUrl, `sse-gateway:${nodeId}`)
     const keys = clusterKeys(config.redisPrefix)
     this.#dir = new RedisDirectory(this.redis, keys, nodeId)
+    this.#linger = new TopicLinger({
+      config,
+      nodeId,
+      dir: this.#dir,
+      held: (topic) => this.hub.has(topic),
+      write: (what, op) => this.#write(what, op),
+      online: () => this.#online,
+      log,
+    })
+    this.#window = new RedisWindow({
+      redis: this.redis,
+      keys,
+      limits: config.replay,
+      // Renewed every tick while a node holds the topic; outlives a window by far.
+      posTtlMs: Math.max(config.replay.ageMs, 2 * config.nodeTtlMs),
+    })
+    this.#sequencer = new Sequencer({
+      hub: this.hub,
+      read: (topic, after) =>
+        this.#online ? this.#window.read(topic, after) : Promise.resolve(undefined),
+      late: (n) => {
+        opts.counters.delivered += n
+      },
+    })
     this.#nodes = new NodeRegistry({
       redis: this.redis,
       keys,
@@ -91,6 +152,8 @@ export class RedisNamespace implements TopicNamespace {
       nodeId,
       hub: this.hub,
       dir: this.#dir,
+      window: this.#window,
+      sequencer: this.#sequencer,
       online: () => this.#online,
       send: (node, msg) => this.forwarder.send(node, msg),
       kick: (id) => {
@@ -119,9 +182,13 @@ export class RedisNamespace implements TopicNamespace {
       intervalMs: Math.max(200, Math.floor(config.nodeTtlMs / 3)),
       state: () => ({
         connections: this.registry.values(),
-        topicCounts: [...this.hub.topics()].map((t) => [t, this.hub.subscriberCount(t)]),
+        topicCounts: [
+          ...[...this.hub.topics()].map((t): [string, number] => [t, this.hub.subscriberCount(t)]),
+          ...[...this.#linger.topics()].map((t): [string, number] => [t, 0]),
+        ],
         tailTopics: this.#delivery.tails.topics(),
       }),
+      touch: () => this.#window.touch([...this.hub.topics(), ...this.#linger.topics()]),
       log,
     })
   }
@@ -133,7 +200,7 @@ export class RedisNamespace implements TopicNamespace {
   get(id: string): TopicStub {
     return {
       probe: () => this.#delivery.probe(id),
-      publish: (ev) => this.#delivery.publish(new EncodedEvent(ev, NODE_ENCODERS)),
+      publish: (ev) => this.#delivery.publish(ev),
       drop: (eventId) => this.#delivery.drop(id, eventId),
     }
   }
@@ -154,22 +221,69 @@ export class RedisNamespace implements TopicNamespace {
     })
   }
 
-  async attach(conn: LocalConnection, _asks?: ResumeAsk[]): Promise<Map<string, TopicHistory>> {
-    const histories = new Map<string, TopicHistory>()
+  /**
+   * Registers the connection and reads its topics' histories in one transaction: a publish
+   * appended before it is in what is read, one appended after it is forwarded here. Each topic
+   * new on this node takes its position from that read; one already here is caught up to it.
+   */
+  async attach(conn: LocalConnection, asks?: ResumeAsk[]): Promise<Map<string, TopicHistory>> {
+    let histories = new Map<string, TopicHistory>()
     if (conn.closed) return histories
     this.registry.add(conn)
-    for (const t of conn.topics) this.hub.add(t, conn)
+    for (const t of conn.topics) {
+      this.hub.add(t, conn)
+      this.#linger.end(t)
+      this.#sequencer.begin(t)
+    }
     conn.scope = this.hub.scopeFor(conn.topics)
+    const reads: WindowRead[] = conn.topics.map((topic, i) => {
+      const ask = asks?.[i]
+      return { topic, after: ask && 'after' in ask ? ask.after : undefined }
+    })
     const counts = (t: string) => this.hub.subscriberCount(t)
-    await this.#write('connection', () => this.#dir.addConnection(conn, counts))
+    if (this.#online) {
+      try {
+        const raw = await this.#dir.addConnection(conn, counts, (m) =>
+          this.#window.readInto(m, reads),
+        )
+        histories = this.#window.parse(reads, raw)
+      } catch (err) {
+        this.#log.warn({ err: String(err) }, 'connection not recorded in Redis: will re-register')
+        this.#ticker.markDirty()
+      }
+    } else {
+      this.#ticker.markDirty()
+    }
+    await Promise.all(
+      conn.topics.map((t) => {
+        const h = histories.get(t)
+        return this.#sequencer.place(t, h && { epoch: h.epoch, seq: h.last })
+      }),
+    )
     return histories
   }
 
   detach(conn: LocalConnection): void {
     if (!this.registry.delete(conn)) return
-    for (const t of conn.topics) this.hub.remove(t, conn)
+    for (const t of conn.topics) {
+      this.hub.remove(t, conn)
+      if (!this.hub.has(t)) {
+        this.#sequencer.forget(t)
+        this.#linger.start(t)
+      }
+    }
     const counts = (t: string) => this.hub.subscriberCount(t)
-    void this.#write('disconnect', () => this.#dir.removeConnection(conn, counts))
+    const keep = (t: string) => this.#linger.has(t)
+    void this.#write('disconnect', () => this.#dir.removeConnection(conn, counts, keep))
+  }
+
+  /**
+   * Starts a drain: from now on every topic that loses its last subscriber here (the streams
+   * being ended) stays registered for DRAIN_LINGER_MS, or until another node holds subscribers
+   * of it; `stop` waits for that.
+   */
+  drain(): void {
+    this.#linger.drain()
   }
 
   attachTail(topic: string, tail: TailSink): void {
@@ -260,6 +374,8 @@ export class RedisNamespace implements TopicNamespace {
   }
 
   async stop(): Promise<void> {
+    if (this.#linger.draining) await this.#linger.out()
+    this.#linger.clear()
     await this.#ticker.stop()
     if (this.#online) {
       await this.#dir.leave().catch((err: unknown) => {

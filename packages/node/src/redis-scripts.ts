@@ -1,4 +1,5 @@
 import { Redis, type Result } from 'ioredis'
+import { defineWindowScripts } from './redis-window-scripts.ts'
 
 /**
  * The Lua scripts of the cluster directory. Each runs atomically inside Redis, so a reader never
@@ -39,12 +40,13 @@ if was then return 1 else return 0 end
 `
 
 /**
- * KEYS topic:<t>, topics, node-topics:<node> · ARGV topic, node, count.
+ * KEYS topic:<t>, topics, node-topics:<node> · ARGV topic, node, count, keep ('1'/'0').
  * Records how many subscribers of the topic this node holds. Zero removes the node from the
- * topic, and the last node removes the topic.
+ * topic (and the last node removes the topic), unless `keep`: the node lingers on the topic
+ * with a count of 0, so that publishes are kept in its window instead of being dropped.
  */
 const SET_TOPIC = `
-if tonumber(ARGV[3]) > 0 then
+if tonumber(ARGV[3]) > 0 or ARGV[4] == '1' then
   redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
   redis.call('ZADD', KEYS[2], 0, ARGV[1])
   redis.call('SADD', KEYS[3], ARGV[1])
@@ -57,9 +59,12 @@ return 1
 `
 
 /**
- * KEYS nodes, topic:<t>, tails:<t>.
- * The routing of one topic: { {node, count, …} of live nodes holding subscribers,
- * {node, …} of live nodes holding tails }.
+ * KEYS nodes, topic:<t>, tails:<t>, pos:<t> · ARGV count a drop ('1'/'0').
+ * The routing of one topic: { {node, count, …} of live nodes holding subscribers (a count of 0:
+ * the node keeps the topic registered a while after its last subscriber left), {node, …} of
+ * live nodes holding tails }. When no live node holds the topic, the publish asking is dropped:
+ * with ARGV[1] = '1' it takes the topic's next sequence number here (when the topic has a
+ * position), so that a resuming client counts it as missed, without another round trip.
  */
 const LOOKUP = `${PRELUDE}
 local subs, tails = {}, {}
@@ -69,6 +74,9 @@ for i = 1, #h, 2 do
 end
 for _, n in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   if live(KEYS[1], n) then tails[#tails + 1] = n end
+end
+if #subs == 0 and ARGV[1] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then
+  redis.call('HINCRBY', KEYS[4], 'seq', 1)
 end
 return { subs, tails }
 `
@@ -138,10 +146,11 @@ return out
 
 /**
  * KEYS topics, nodes · ARGV key prefix, after, limit, name prefix.
- * One page of topics held by a live node, in name order, after the cursor's name (and starting
- * with the name prefix, when one is given: topic characters all sort below '{'): JSON
- * [more, [[topic, subscribers, [node…]], …]]. Topics whose nodes all died are skipped, and
- * the scan goes on until the page is full, so a page is short only at the end.
+ * One page of topics with a subscriber on a live node, in name order, after the cursor's name
+ * (and starting with the name prefix, when one is given: topic characters all sort below '{'):
+ * JSON [more, [[topic, subscribers, [node…], window], …]], window being [events, bytes] or
+ * false when the topic has no position. Topics whose nodes all died, or that only linger, are
+ * skipped, and the scan goes on until the page is full, so a page is short only at the end.
  */
 const PAGE_TOPICS = `${PRELUDE}
 local limit = tonumber(ARGV[3])
@@ -161,9 +170,14 @@ while true do
     for i = 1, #h, 2 do
       if live(KEYS[2], h[i]) then subs = subs + tonumber(h[i + 1]); nodes[#nodes + 1] = h[i] end
     end
-    if #nodes > 0 then
+    if subs > 0 then
       if #items == limit then more = true; break end
-      items[#items + 1] = { name, subs, nodes }
+      local window = false
+      local bytes = redis.call('HGET', ARGV[1] .. 'pos:' .. name, 'bytes')
+      if bytes then
+        window = { redis.call('XLEN', ARGV[1] .. 'window:' .. name), tonumber(bytes) }
+      end
+      items[#items + 1] = { name, subs, nodes, window }
     end
     min = '(' .. name
   end
@@ -202,8 +216,12 @@ return cjson.encode({ more, items })
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     sseHeartbeat(...args: [string, string, string, string, ...string[]]): Result<number, Context>
-    sseSetTopic(...args: [string, string, string, string, string, string]): Result<number, Context>
-    sseLookup(...args: [string, string, string]): Result<[string[], string[]], Context>
+    sseSetTopic(
+      ...args: [string, string, string, string, string, string, string]
+    ): Result<number, Context>
+    sseLookup(
+      ...args: [string, string, string, string, string]
+    ): Result<[string[], string[]], Context>
     sseRemoveNode(...args: string[]): Result<number, Context>
     sseDeadNodes(key: string): Result<string[], Context>
     sseLiveNodes(...args: [string, string, string]): Result<string[], Context>
@@ -218,7 +236,7 @@ declare module 'ioredis' {
 export function defineScripts(redis: Redis): void {
   redis.defineCommand('sseHeartbeat', { numberOfKeys: 3, lua: HEARTBEAT })
   redis.defineCommand('sseSetTopic', { numberOfKeys: 3, lua: SET_TOPIC })
-  redis.defineCommand('sseLookup', { numberOfKeys: 3, lua: LOOKUP })
+  redis.defineCommand('sseLookup', { numberOfKeys: 4, lua: LOOKUP })
   redis.defineCommand('sseRemoveNode', { numberOfKeys: 10, lua: REMOVE_NODE })
   redis.defineCommand('sseDeadNodes', { numberOfKeys: 1, lua: DEAD_NODES })
   redis.defineCommand('sseLiveNodes', { numberOfKeys: 3, lua: LIVE_NODES })
@@ -245,6 +263,7 @@ export function createRedis(url: string, name: string): Redis {
     retryStrategy: (times) => Math.min(times * 100, 1000),
   })
   defineScripts(redis)
+  defineWindowScripts(redis)
   return redis
 }
 
@@ -265,6 +284,10 @@ export function clusterKeys(prefix: string) {
     topic: (t: string) => `${prefix}topic:${t}`,
     topicConns: (t: string) => `${prefix}topic-conns:${t}`,
     tails: (t: string) => `${prefix}tails:${t}`,
+    /** A topic's position: its epoch, last sequence number and the bytes its window holds. */
+    pos: (t: string) => `${prefix}pos:${t}`,
+    /** A topic's replay window: a Redis Stream. */
+    window: (t: string) => `${prefix}window:${t}`,
     nodeTopics: (n: string) => `${prefix}node-topics:${n}`,
     nodeConns: (n: string) => `${prefix}node-conns:${n}`,
     nodeTails: (n: string) => `${prefix}node-tails:${n}`,

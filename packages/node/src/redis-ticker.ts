@@ -8,7 +8,8 @@ import type { LocalState, RedisDirectory } from './redis-directory.ts'
 /**
  * The node's periodic work against Redis, every NODE_TTL_MS / 3: renew the lease (or register
  * everything again when the lease had run out or a write was lost), publish connection
- * counters, reap dead nodes. Ticks never overlap; one asked for during a tick runs after it.
+ * counters, renew the expiry of held topics' positions, reap dead nodes. Ticks never overlap;
+ * one asked for during a tick runs after it.
  */
 export class RedisTicker {
   readonly #redis: Redis
@@ -16,6 +17,7 @@ export class RedisTicker {
   readonly #nodes: NodeRegistry
   readonly #intervalMs: number
   readonly #state: () => LocalState
+  readonly #touch: (() => Promise<void>) | undefined
   readonly #log: Logger
   /** Events sent per connection as last written to Redis. */
   readonly #written = new WeakMap<LocalConnection, number>()
@@ -34,6 +36,8 @@ export class RedisTicker {
     nodes: NodeRegistry
     intervalMs: number
     state: () => LocalState
+    /** More work each tick (renewing the expiry of the windows of held topics). */
+    touch?: () => Promise<void>
     log: Logger
   }) {
     this.#redis = opts.redis
@@ -41,6 +45,7 @@ export class RedisTicker {
     this.#nodes = opts.nodes
     this.#intervalMs = opts.intervalMs
     this.#state = opts.state
+    this.#touch = opts.touch
     this.#log = opts.log
   }
 
@@ -113,6 +118,7 @@ export class RedisTicker {
         this.#registered = true
       }
       await this.#writeCounters()
+      await this.#touch?.()
       await this.#nodes.reap()
       await this.#nodes.live() // refreshes the announced addresses
     } catch (err) {

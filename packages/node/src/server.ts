@@ -8,6 +8,9 @@ import {
   type Config,
   type Logger,
   createGatewayApp,
+  createIdGenerator,
+  createKeyCheck,
+  createPublish,
   errorResponse,
   readBodyText,
 } from '@sse-gateway/core'
@@ -16,6 +19,13 @@ import { WebSocketServer } from 'ws'
 import { newCounters } from './connection.ts'
 import { readIncomingText } from './body.ts'
 import { ConnectionsPerAddress } from './client-limits.ts'
+import {
+  bodyArrived,
+  createFastPublish,
+  createNativeSubscribe,
+  isPublish,
+  isSubscribe,
+} from './native-routes.ts'
 import { MemoryNamespace } from './memory-namespace.ts'
 import { createMetrics } from './metrics.ts'
 import type { TopicNamespace } from './namespace.ts'
@@ -32,7 +42,10 @@ export interface NodeGateway {
   app: Hono
   /** Base URL once listening, e.g. http://127.0.0.1:8787 */
   url: string
-  /** Drains: stops accepting, closes every stream cleanly, deregisters, closes the server. */
+  /**
+   * Drains: stops accepting, closes every stream cleanly, deregisters (in a cluster after
+   * DRAIN_LINGER_MS at most, see `TopicNamespace.drain`), closes the server.
+   */
   close(): Promise<void>
 }
 
@@ -66,17 +79,6 @@ async function createNamespace(
   if (!config.redisUrl) return new MemoryNamespace({ nodeId, counters, url: url(), config })
   const { RedisNamespace } = await import('./redis-namespace.ts')
   return new RedisNamespace({ config, nodeId, counters, log, url, forward: config.clusterForward })
-}
-
-/**
- * Whether the whole request body is already here (read or buffered). `complete` is set a tick
- * after the bytes are parsed, so a buffered body of the declared length counts as arrived too.
- */
-function bodyArrived(req: IncomingMessage): boolean {
-  if (req.complete || req.readableEnded) return true
-  const declared = req.headers['content-length']
-  if (declared === undefined) return req.headers['transfer-encoding'] === undefined
-  return req.readableLength >= Number(declared)
 }
 
 /** Sends a Response through Node's response object, closing the connection after it. */
@@ -140,10 +142,12 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
   })
   const adminDir = opts.adminDir && existsSync(opts.adminDir) ? opts.adminDir : undefined
 
+  const newConnectionId = createIdGenerator()
   const app = createGatewayApp({
     backend,
     config,
     log,
+    newConnectionId,
     observer: metrics.observer,
     metrics: metrics.render,
     readBody: (c, max) => {
@@ -185,23 +189,43 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
     },
   })
 
-  // overrideGlobalObjects (the default) swaps in @hono/node-server's light Request/Response:
-  // without it every answer is an undici Response read back as a stream, about 3× slower.
-  const listener = getRequestListener(app.fetch)
+  const fastPublish = createFastPublish({
+    publish: createPublish({
+      backend,
+      config,
+      checkKey: createKeyCheck(config.apiKeys),
+      log,
+      observer: metrics.observer,
+    }),
+    corsOrigins: config.corsOrigins,
+    bodyTimeoutMs: config.timeouts.bodyMs,
+    log,
+  })
+  // getRequestListener's default swaps in @hono/node-server's light Request/Response: without
+  // it every answer is an undici Response read back as a stream, about 3× slower.
+  const honoListener = getRequestListener(app.fetch)
+  const nativeSubscribe = createNativeSubscribe({ backend, config, newConnectionId, log })
   const perAddress = new ConnectionsPerAddress(config.maxConnectionsPerIp)
+  // POST /publish and GET /sse skip the router and the Web Request/Response (native-routes.ts).
   const server = createServer(timeoutOptions(config.timeouts), (req, res) => {
     decodeUtf8Headers(req)
     if (perAddress.refuses(req.socket)) void sendResponse(res, perAddress.response())
-    else void listener(req, res)
+    else if (isPublish(req)) fastPublish(req, res)
+    else if (isSubscribe(req)) nativeSubscribe(req, res)
+    else void honoListener(req, res)
   })
   // Sockets with no request in flight (spare browser sockets, idle keep-alive): the drain closes
   // them at once, instead of waiting SHUTDOWN_TIMEOUT_MS for a request that never comes.
   const sockets = new Set<Socket>()
   const busy = new WeakSet<Socket>()
+  // One listener function for every socket (`this` is the socket): no closure per connection.
+  function forgetSocket(this: Socket): void {
+    sockets.delete(this)
+  }
   server.on('connection', (socket: Socket) => {
     perAddress.track(socket)
     sockets.add(socket)
-    socket.once('close', () => sockets.delete(socket))
+    socket.once('close', forgetSocket)
   })
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     busy.add(req.socket)
@@ -251,6 +275,9 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
   const close = () => {
     closing ??= (async () => {
       backend.startDrain()
+      // Cluster: the topics of the streams ended below stay registered a while (DRAIN_LINGER_MS),
+      // so publishes made while their clients reconnect elsewhere are kept, not dropped.
+      namespace.drain?.()
       clearInterval(ticker)
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()

@@ -38,7 +38,10 @@ export function answerClientError(
 ): void {
   log.debug({ err: String(err), code: err.code }, 'client error')
   const s = socket as HttpSocket
-  if (err.code === 'ECONNRESET' || !s.writable || s._httpMessage?.headersSent) {
+  // Only a request Node gave up on gets an answer: a socket error (reset, broken pipe) or a
+  // socket whose stream has begun (or been handed over to us) is closed without a word.
+  const answerable = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code?.startsWith('HPE_')
+  if (!answerable || !s.writable || s._httpMessage?.headersSent) {
     s.destroy()
     return
   }

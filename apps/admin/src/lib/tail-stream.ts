@@ -1,5 +1,5 @@
+import { createParser } from 'eventsource-parser'
 import { API_BASE, ApiError, authHeaders, errorOf } from './api'
-import { SseParser } from './sse-parser'
 import type { TailEntry } from './types'
 
 export type TailStatus =
@@ -81,16 +81,19 @@ export function openTail(key: string, topic: string, cb: TailCallbacks): { close
       if (!res.body) throw new ApiError(res.status, 'the tail response has no body')
       onOpen()
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
-      const parser = new SseParser()
+      const parser = createParser({
+        onEvent(msg) {
+          const entry = toEntry(msg.event ?? 'message', msg.data)
+          if (entry) cb.entry(entry)
+        },
+      })
       for (;;) {
         const { done, value } = await reader.read()
         if (done) return
+        // Any bytes, heartbeat comments included, prove the stream alive.
         clearTimeout(watchdog)
         watchdog = setTimeout(() => ctl.abort(), SILENCE_MS)
-        for (const msg of parser.push(value)) {
-          const entry = toEntry(msg.event, msg.data)
-          if (entry) cb.entry(entry)
-        }
+        parser.feed(value)
       }
     } finally {
       clearTimeout(watchdog)

@@ -3,10 +3,11 @@
 // over ({"type","id","data"}) and per error it reports ({"error"}). Reads INTEROP_URL; stops
 // when stdin closes or on SIGTERM.
 //
-// Known behaviour of v2.10.0, shown as it is (the suite records it): SubscribeRaw returns nil
-// when the server ends the stream cleanly, without reconnecting; and a comment line (the
-// gateway's heartbeat) that follows an event with an id is handed over as an empty event
-// carrying that id.
+// Known behaviour of v2.10.0: SubscribeRaw returns nil when the server ends the stream cleanly,
+// without reconnecting; this client applies the workaround docs/examples.md gives users (call it
+// again in a loop: the client keeps the last id and sends it as Last-Event-ID), and says so on
+// stderr each time. A comment line (the gateway's heartbeat) that follows an event with an id is
+// handed over as an empty event carrying that id: printed as it is (the suite counts those).
 package main
 
 import (
@@ -33,13 +34,28 @@ func main() {
 	}
 	done := make(chan error, 1)
 	go func() {
-		done <- client.SubscribeRawWithContext(ctx, func(msg *sse.Event) {
-			typ := string(msg.Event)
-			if typ == "" {
-				typ = "message"
+		for {
+			err := client.SubscribeRawWithContext(ctx, func(msg *sse.Event) {
+				typ := string(msg.Event)
+				if typ == "" {
+					typ = "message"
+				}
+				emit(map[string]string{"type": typ, "id": string(msg.ID), "data": string(msg.Data)})
+			})
+			if err != nil || ctx.Err() != nil {
+				done <- err
+				return
 			}
-			emit(map[string]string{"type": typ, "id": string(msg.ID), "data": string(msg.Data)})
-		})
+			// The documented workaround: a clean end of stream returns nil; subscribe again.
+			fmt.Fprintln(os.Stderr, "the stream ended; subscribing again (r3labs/sse does not)")
+			emit(map[string]string{"error": "end of stream"})
+			select {
+			case <-ctx.Done():
+				done <- nil
+				return
+			case <-time.After(time.Second):
+			}
+		}
 	}()
 	select {
 	case <-ctx.Done(): // the library's backoff does not watch ctx: do not wait for it
@@ -48,7 +64,6 @@ func main() {
 			emit(map[string]string{"error": err.Error()})
 			os.Exit(1)
 		}
-		fmt.Fprintln(os.Stderr, "the stream ended; r3labs/sse returned without reconnecting")
 		<-ctx.Done()
 	}
 }

@@ -1,0 +1,74 @@
+import type { Config } from './config.ts'
+import type { GatewayEvent } from './event.ts'
+import type { GatewayBackend, Logger, PublishObserver } from './ports.ts'
+import { parseTopics, validateEventType, validateId } from './topics.ts'
+
+/** Request headers by lower-case name: a Web `Headers`, or an adapter over a native request. */
+export interface HeaderSource {
+  get(name: string): string | null
+}
+
+/** What `POST /publish` needs from the request it answers. */
+export interface PublishRequest {
+  headers: HeaderSource
+  /** Reads the body as UTF-8 text, 413 past `max` bytes. Called at most once, only when some topic is live. */
+  readBody(max: number): Promise<string>
+}
+
+/** The 202 answer: which topics were delivered and which dropped. */
+export interface PublishAnswer {
+  id: string
+  delivered: string[]
+  dropped: string[]
+}
+
+export interface PublishDeps {
+  backend: Pick<GatewayBackend, 'liveTopics' | 'publish' | 'dropped'>
+  config: Pick<Config, 'maxTopicsPerConnection' | 'maxBodyBytes'>
+  checkKey: (headers: HeaderSource) => void
+  log: Logger
+  observer?: PublishObserver | undefined
+}
+
+/**
+ * The publish decision, written once for every runtime: key → topics → id and type → "anyone
+ * listening?" → drop from the headers alone (the body is never read, whatever its size) or read
+ * the body once and deliver. Throws GatewayError for the contract's 4xx answers. A runtime runs
+ * it behind Hono (`POST /publish` of the core app) or straight from its native request (Node).
+ */
+export function createPublish(deps: PublishDeps): (req: PublishRequest) => Promise<PublishAnswer> {
+  const { backend, config, checkKey, log, observer } = deps
+  return async function publish(req: PublishRequest): Promise<PublishAnswer> {
+    const started = performance.now()
+    const h = req.headers
+    checkKey(h)
+    const topics = parseTopics(h.get('x-sse-topic'), config.maxTopicsPerConnection)
+    const id = validateId(h.get('x-sse-id'))
+    const event = validateEventType(h.get('x-sse-event'))
+    const found = backend.liveTopics(topics)
+    const live = Array.isArray(found) ? found : await found
+    if (live.length === 0) {
+      // The drop path: answer from the headers alone; the body is never read.
+      log.info({ topics, id }, 'dropped: no subscriber')
+      void backend.dropped(topics, id)
+      observer?.published?.({ topics: topics.length, live: 0, seconds: 0, bytes: 0 })
+      return { id, delivered: [], dropped: topics }
+    }
+    // Only now does the size matter: a dropped message is dropped whatever its size.
+    const data = await req.readBody(config.maxBodyBytes)
+    const events: GatewayEvent[] = live.map((topic) => ({ topic, id, event, data }))
+    await backend.publish(events)
+    const dropped = live.length === topics.length ? [] : topics.filter((t) => !live.includes(t))
+    if (dropped.length > 0) {
+      log.info({ topics: dropped, id }, 'dropped: no subscriber')
+      void backend.dropped(dropped, id)
+    }
+    observer?.published?.({
+      topics: topics.length,
+      live: live.length,
+      seconds: (performance.now() - started) / 1000,
+      bytes: data.length,
+    })
+    return { id, delivered: live, dropped }
+  }
+}

@@ -1,0 +1,185 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import {
+  type Config,
+  GatewayError,
+  type HeaderSource,
+  type Logger,
+  type PublishAnswer,
+  type PublishRequest,
+  corsHeaders,
+  parseSubscription,
+} from '@sse-gateway/core'
+import { readIncomingText } from './body.ts'
+import type { NodeBackend } from './node-backend.ts'
+
+// The contract's two busiest routes, served straight from Node's request: `POST /publish` and
+// `GET /sse` skip the router and the Web Request/Response objects (each a few microseconds and
+// a few hundred bytes a request). Every other route goes through the core app.
+
+/**
+ * Whether the whole request body is already here (read or buffered). `complete` is set a tick
+ * after the bytes are parsed, so a buffered body of the declared length counts as arrived too.
+ */
+export function bodyArrived(req: IncomingMessage): boolean {
+  if (req.complete || req.readableEnded) return true
+  const declared = req.headers['content-length']
+  if (declared === undefined) return req.headers['transfer-encoding'] === undefined
+  return req.readableLength >= Number(declared)
+}
+
+/** `POST /publish` (with or without a query string), the one route the fast path takes. */
+export function isPublish(req: IncomingMessage): boolean {
+  const url = req.url
+  return (
+    req.method === 'POST' &&
+    url !== undefined &&
+    url.startsWith('/publish') &&
+    (url.length === 8 || url.charCodeAt(8) === 63) // '?'
+  )
+}
+
+/** `GET /sse` (with or without a query string), not a WebSocket upgrade. */
+export function isSubscribe(req: IncomingMessage): boolean {
+  const url = req.url
+  return (
+    req.method === 'GET' &&
+    url !== undefined &&
+    url.startsWith('/sse') &&
+    (url.length === 4 || url.charCodeAt(4) === 63) // '?'
+  )
+}
+
+/** Node's parsed headers seen as the core's HeaderSource (names are lower-case already). */
+class IncomingHeaders implements HeaderSource {
+  readonly #req: IncomingMessage
+  constructor(req: IncomingMessage) {
+    this.#req = req
+  }
+  get(name: string): string | null {
+    const v = this.#req.headers[name]
+    if (v === undefined) return null
+    return typeof v === 'string' ? v : v.join(', ')
+  }
+}
+
+/**
+ * `POST /publish` straight from Node's request: the core's publish decision (`createPublish`)
+ * without a router, a Web Request or a Response around it. Answers the same status, headers and
+ * JSON as the route of the core app (the conformance suite runs against this path).
+ */
+/** Writes a whole JSON answer; closes the connection when the request body was left unread. */
+function send(
+  req: IncomingMessage,
+  res: ServerResponse,
+  corsOrigins: readonly string[],
+  status: number,
+  body: string,
+  type: string,
+  extra?: Record<string, string>,
+): void {
+  const headers: Record<string, string | number> = {
+    'content-type': type,
+    'content-length': Buffer.byteLength(body),
+    ...extra,
+  }
+  const origin = req.headers.origin
+  if (corsOrigins.length > 0 && origin !== undefined) {
+    Object.assign(headers, corsHeaders(corsOrigins, origin))
+  }
+  // A body left unread (the drop path, a refusal) must not be taken for the next request on
+  // a keep-alive connection: close the connection unless it has fully arrived.
+  if (!bodyArrived(req)) headers.connection = 'close'
+  res.writeHead(status, headers)
+  res.end(body)
+}
+
+/** The contract's error answer for what a native route threw (logged once, as the core app does). */
+function sendError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  corsOrigins: readonly string[],
+  log: Logger,
+  err: unknown,
+): void {
+  const path = req.url?.split('?')[0]
+  if (err instanceof GatewayError) {
+    log.info(
+      { code: err.code, status: err.status, method: req.method, path, error: err.message },
+      'request refused',
+    )
+    const body = JSON.stringify({ error: { code: err.code, message: err.message } })
+    send(req, res, corsOrigins, err.status, body, 'application/json; charset=utf-8', err.headers)
+    return
+  }
+  log.error({ err, method: req.method, path }, 'internal error')
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  const body = JSON.stringify({ error: { code: 'internal', message: 'internal error' } })
+  send(req, res, corsOrigins, 500, body, 'application/json; charset=utf-8')
+}
+
+/**
+ * `POST /publish` straight from Node's request: the core's publish decision (`createPublish`)
+ * without a router, a Web Request or a Response around it. Answers the same status, headers and
+ * JSON as the route of the core app (the conformance suite runs against this path).
+ */
+export function createFastPublish(opts: {
+  publish: (req: PublishRequest) => Promise<PublishAnswer>
+  corsOrigins: readonly string[]
+  /** BODY_TIMEOUT_MS: a body still arriving after this long is refused with 408. */
+  bodyTimeoutMs: number
+  log: Logger
+}): (req: IncomingMessage, res: ServerResponse) => void {
+  const { publish, corsOrigins, bodyTimeoutMs, log } = opts
+  return function fastPublish(req, res) {
+    publish({
+      headers: new IncomingHeaders(req),
+      readBody: (max) => readIncomingText(req, max, bodyTimeoutMs),
+    }).then(
+      (answer) => send(req, res, corsOrigins, 202, JSON.stringify(answer), 'application/json'),
+      (err: unknown) => sendError(req, res, corsOrigins, log, err),
+    )
+  }
+}
+
+/**
+ * `GET /sse` straight from Node's request: the core's subscription rules (`parseSubscription`),
+ * then the backend opens the stream on the native response.
+ */
+export function createNativeSubscribe(opts: {
+  backend: NodeBackend
+  config: Pick<Config, 'corsOrigins' | 'maxTopicsPerConnection'>
+  newConnectionId: () => string
+  log: Logger
+}): (req: IncomingMessage, res: ServerResponse) => void {
+  const { backend, config, newConnectionId, log } = opts
+  return function nativeSubscribe(req, res) {
+    const url = req.url as string
+    const query = url.length > 5 ? new URLSearchParams(url.slice(5)) : undefined
+    const headers = new IncomingHeaders(req)
+    let opened: Promise<unknown>
+    try {
+      const ask = parseSubscription(
+        (n) => headers.get(n),
+        (n) => query?.get(n),
+        config.maxTopicsPerConnection,
+      )
+      opened = backend.open(
+        { incoming: req, outgoing: res, origin: req.headers.origin },
+        {
+          connectionId: newConnectionId(),
+          transport: 'sse',
+          ...ask,
+          remoteAddress: undefined,
+          userAgent: req.headers['user-agent'],
+        },
+      )
+    } catch (err) {
+      sendError(req, res, config.corsOrigins, log, err)
+      return
+    }
+    opened.catch((err: unknown) => sendError(req, res, config.corsOrigins, log, err))
+  }
+}
