@@ -22,7 +22,11 @@ export async function readBodyText(req: Request, max: number, timeoutMs?: number
   let size = 0
   try {
     for (;;) {
-      const { done, value } = await reader.read()
+      // A read cancelled by the timer ends (Node) or rejects (workerd): both are the timeout.
+      const { done, value } = await reader.read().catch((err: unknown) => {
+        if (timedOut) return { done: true as const, value: undefined }
+        throw err
+      })
       if (timedOut) throw bodyTimeout(timeoutMs as number)
       if (done) break
       size += value.byteLength
