@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { ROOT } from '../targets/util.ts'
@@ -13,6 +14,22 @@ export interface FuzzRun {
   passed: string[]
   failed: string[]
   at: string
+  /** What a batch counted without failing (answers that are the platform's, not ours). */
+  notes: Record<string, number>
+  /** The commit the gateway was built from (`+changes`: with uncommitted edits). */
+  tree: string
+}
+
+/** The commit of the working tree the suite runs in, for the record. */
+export function treeName(): string {
+  try {
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim()
+    const dirty = git('status', '--porcelain', '--untracked-files=no') !== ''
+    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? '+changes' : ''}`
+  } catch {
+    return 'unknown'
+  }
 }
 
 const JSON_FILE = resolve(ROOT, 'test-results/fuzz-summary.json')
@@ -33,11 +50,14 @@ export function recordFuzzRun(target: string, run: FuzzRun): void {
   let md = '# Fuzz suite: hostile inputs tried per target\n\n'
   md +=
     'Written by `e2e/src/fuzz/hostile.test.ts` (fast-check); each target keeps its last run.\n\n'
-  md += `| target | ${batches.join(' | ')} | total | seconds | seed | failed batches | run at |\n`
-  md += `| --- | ${batches.map(() => '---:').join(' | ')} | ---: | ---: | ---: | --- | --- |\n`
+  md += `| target | ${batches.join(' | ')} | total | seconds | seed | failed batches | run at | tree |\n`
+  md += `| --- | ${batches.map(() => '---:').join(' | ')} | ---: | ---: | ---: | --- | --- | --- |\n`
   for (const [name, r] of Object.entries(all).sort()) {
     const cells = batches.map((b) => String(r.inputs[b] ?? 0))
-    md += `| ${name} | ${cells.join(' | ')} | ${r.total} | ${r.seconds} | ${r.seed} | ${r.failed.join(', ') || 'none'} | ${r.at} |\n`
+    md += `| ${name} | ${cells.join(' | ')} | ${r.total} | ${r.seconds} | ${r.seed} | ${r.failed.join(', ') || 'none'} | ${r.at} | ${r.tree} |\n`
   }
-  writeFileSync(MD_FILE, md)
+  for (const [name, r] of Object.entries(all).sort()) {
+    for (const [what, n] of Object.entries(r.notes ?? {})) md += `\n- ${name}: ${what}: ${n}`
+  }
+  writeFileSync(MD_FILE, `${md}\n`)
 }
