@@ -23,7 +23,10 @@ describe('readBodyText', () => {
   it('answers 408 too where cancelling a read rejects it (workerd) instead of ending it', async () => {
     let fail: (err: Error) => void = () => {}
     const reader = {
-      read: () => new Promise<never>((_, reject) => (fail = reject)),
+      read: () =>
+        new Promise<never>((_, reject) => {
+          fail = reject
+        }),
       cancel: async () => fail(new TypeError('This ReadableStream was canceled')),
     }
     const req = { headers: new Headers(), body: { getReader: () => reader } } as unknown as Request
