@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make cluster`: a redis-server and three gateway nodes on loopback (127.0.0.2, 127.0.0.3,
-# 127.0.0.4), each announcing its own address; prints their URLs. Ctrl-C stops all of it: the
-# nodes drain and deregister first, then Redis stops.
+# 127.0.0.4), each announcing its own address; prints their URLs. A process that exits by itself
+# is reported and the others keep running. Ctrl-C stops all of it: the nodes drain and
+# deregister first, then Redis stops.
 #   PORT (8787)        port of every node, each on its own address
 #   REDIS_PORT (6379)  port of redis-server on 127.0.0.1
 #   API_KEYS           shared by the nodes; one random key is made when unset
@@ -89,9 +90,9 @@ done
 cat <<EOF
 
   Cluster ready: redis://127.0.0.1:$REDIS_PORT and three nodes
-    ${IDS[0]}  http://${HOSTS[0]}:$PORT   (admin UI: http://${HOSTS[0]}:$PORT/admin/)
-    ${IDS[1]}  http://${HOSTS[1]}:$PORT
-    ${IDS[2]}  http://${HOSTS[2]}:$PORT
+    ${IDS[0]}  http://${HOSTS[0]}:$PORT   pid ${node_pids[0]}   (admin UI: http://${HOSTS[0]}:$PORT/admin/)
+    ${IDS[1]}  http://${HOSTS[1]}:$PORT   pid ${node_pids[1]}
+    ${IDS[2]}  http://${HOSTS[2]}:$PORT   pid ${node_pids[2]}
 EOF
 [ -n "$generated" ] && echo "  API key for this run: $API_KEYS"
 cat <<EOF
@@ -105,6 +106,24 @@ cat <<EOF
 
 EOF
 
-# Until Ctrl-C, or until a process ends by itself.
-wait -n "${node_pids[@]}" "$redis_pid" || true
-say "a process exited"
+# Until Ctrl-C. A process that ends by itself is reported; the others keep running (a node that
+# crashed can be looked at while its peers carry on, as they would in production).
+declare -A name_of=(["$redis_pid"]=redis-server)
+for i in 0 1 2; do name_of[${node_pids[$i]}]=${IDS[$i]}; done
+running=("${node_pids[@]}" "$redis_pid")
+while [ ${#running[@]} -gt 0 ]; do
+  ended=''
+  status=0
+  wait -n -p ended "${running[@]}" || status=$?
+  [ -n "$ended" ] || continue
+  left=()
+  for pid in "${running[@]}"; do [ "$pid" = "$ended" ] || left+=("$pid"); done
+  running=("${left[@]}")
+  if [ "$ended" = "$redis_pid" ]; then
+    say "redis-server (pid $ended) exited with status $status: the nodes keep running and answer 503 on /readyz until a Redis is back on 127.0.0.1:$REDIS_PORT; Ctrl-C stops all"
+  else
+    say "${name_of[$ended]} (pid $ended) exited with status $status; the other nodes keep running; Ctrl-C stops all"
+  fi
+done
+say "every process has exited"
+exit 1

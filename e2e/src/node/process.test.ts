@@ -1,3 +1,4 @@
+import net from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { SseClient } from '../clients/sse.ts'
 import { NODE_MAIN } from '../targets/node.ts'
@@ -29,6 +30,52 @@ describe('the gateway process (what `make start` runs)', () => {
     const code = await new Promise<number | null>((r) => p.proc.once('exit', (c) => r(c)))
     expect(code).toBe(2)
     expect(p.output()).toContain('PORT="abc" is invalid')
+  })
+
+  it('listens on 127.0.0.1 when HOST is unset, and says so', async () => {
+    const port = await freePort()
+    const p = spawnLogged(process.execPath, [NODE_MAIN], {
+      HOST: '',
+      PORT: String(port),
+      API_KEYS: 'k',
+    })
+    try {
+      await waitReady(`http://127.0.0.1:${port}/readyz`, 15_000, p.proc, p.output)
+      expect(p.output()).toContain(`Listening on 127.0.0.1:${port} (this machine only`)
+      // Another loopback address of this machine is another interface: nothing listens there.
+      const other = await new Promise<string>((resolve) => {
+        const s = net.connect(port, '127.0.0.2')
+        s.once('connect', () => {
+          s.destroy()
+          resolve('connected')
+        })
+        s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message))
+      })
+      expect(other).toBe('ECONNREFUSED')
+    } finally {
+      await p.stop()
+    }
+  })
+
+  it('says in one line that the port is in use, and exits with status 2', async () => {
+    const blocker = net.createServer()
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()))
+    const port = (blocker.address() as net.AddressInfo).port
+    try {
+      const p = spawnLogged(process.execPath, [NODE_MAIN], {
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        API_KEYS: 'k',
+      })
+      const code = await new Promise<number | null>((r) => p.proc.once('exit', (c) => r(c)))
+      expect(code).toBe(2)
+      const lines = p.output().trim().split('\n')
+      expect(lines).toEqual([
+        `sse-gateway: cannot listen on 127.0.0.1:${port}: the port is in use by another process (stop it, or set PORT)`,
+      ])
+    } finally {
+      blocker.close()
+    }
   })
 
   it('drains on SIGTERM: open streams end, the process exits 0', async () => {

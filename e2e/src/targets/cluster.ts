@@ -2,7 +2,14 @@ import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { NODE_MAIN } from './node.ts'
 import type { Target, TargetFactory } from './types.ts'
-import { E2E_REPLAY_EVENTS, type Spawned, freePort, spawnLogged, waitReady } from './util.ts'
+import {
+  E2E_BODY_TIMEOUT_MS,
+  E2E_REPLAY_EVENTS,
+  type Spawned,
+  freePort,
+  spawnLogged,
+  waitReady,
+} from './util.ts'
 
 /** Loopback addresses of the three nodes: Linux answers on all of 127.0.0.0/8 without setup. */
 export const NODE_HOSTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4']
@@ -83,6 +90,7 @@ export async function startCluster(
         NODE_TTL_MS: `${ttlMs}`,
         LOG_LEVEL: 'warn',
         REPLAY_EVENTS: String(E2E_REPLAY_EVENTS),
+        BODY_TIMEOUT_MS: String(E2E_BODY_TIMEOUT_MS),
         // As the node target: short heartbeats and a small slow-consumer bound, seen in seconds.
         HEARTBEAT_MS: '1000',
         SLOW_CONSUMER_BYTES: '262144',

@@ -1,7 +1,14 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Target, TargetFactory } from './types.ts'
-import { E2E_REPLAY_EVENTS, ROOT, freePort, spawnLogged, waitReady } from './util.ts'
+import {
+  E2E_BODY_TIMEOUT_MS,
+  E2E_REPLAY_EVENTS,
+  ROOT,
+  freePort,
+  spawnLogged,
+  waitReady,
+} from './util.ts'
 
 export const NODE_MAIN = resolve(ROOT, 'packages/node/dist/main.js')
 
@@ -20,6 +27,7 @@ export async function startNodeGateway(
     HEARTBEAT_MS: '1000',
     SLOW_CONSUMER_BYTES: '262144',
     REPLAY_EVENTS: String(E2E_REPLAY_EVENTS),
+    BODY_TIMEOUT_MS: String(E2E_BODY_TIMEOUT_MS),
     ...env,
   })
   const url = `http://127.0.0.1:${port}`

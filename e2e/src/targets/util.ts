@@ -10,6 +10,9 @@ export const ROOT = resolve(import.meta.dirname, '../../..')
  */
 export const E2E_REPLAY_EVENTS = 50
 
+/** BODY_TIMEOUT_MS of every e2e target: short, so a stalled publish is answered within seconds. */
+export const E2E_BODY_TIMEOUT_MS = 3000
+
 /** A TCP port free on `host` right now (the OS picks it). */
 export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((res, rej) => {

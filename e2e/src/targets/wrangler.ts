@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import type { Target, TargetFactory } from './types.ts'
-import { E2E_REPLAY_EVENTS, ROOT, freePort, spawnLogged, waitReady } from './util.ts'
+import {
+  E2E_BODY_TIMEOUT_MS,
+  E2E_REPLAY_EVENTS,
+  ROOT,
+  freePort,
+  spawnLogged,
+  waitReady,
+} from './util.ts'
 
 const run = promisify(execFile)
 /** HEARTBEAT_MS in wrangler.jsonc. */
@@ -69,6 +76,7 @@ export async function startWranglerDev(
     API_KEYS: apiKey,
     LOG_LEVEL: 'warn',
     REPLAY_EVENTS: String(E2E_REPLAY_EVENTS),
+    BODY_TIMEOUT_MS: String(E2E_BODY_TIMEOUT_MS),
     ...vars,
   }
   const args = [WRANGLER, 'dev', 'dist/worker.js', '-c', config, '--no-bundle']

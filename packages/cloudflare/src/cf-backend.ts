@@ -220,7 +220,9 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
 
   async stats(): Promise<Stats> {
     const { createdAt: _, ...t } = await this.#registry.totals()
-    return { ...t, nodes: [{ node: this.nodeId, ...t }] }
+    // The registry's totals are read now: they are as of this request (NodeStats.asOf).
+    const asOf = new Date().toISOString()
+    return { ...t, asOf, nodes: [{ node: this.nodeId, ...t, asOf }] }
   }
 
   async nodes(): Promise<NodeInfo[]> {

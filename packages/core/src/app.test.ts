@@ -33,6 +33,7 @@ function recordingBackend() {
       slowConsumerDisconnects: 0,
       replayed: 0,
       gaps: 0,
+      asOf: '2026-01-01T00:00:00.000Z',
       nodes: [],
     }),
     nodes: async () => [],

@@ -12,7 +12,10 @@ import { parseSubscription } from './subscription.ts'
 
 export interface GatewayDeps<C extends Context> {
   backend: GatewayBackend<C>
-  config: Pick<Config, 'apiKeys' | 'maxTopicsPerConnection' | 'maxBodyBytes' | 'corsOrigins'>
+  config: Pick<Config, 'apiKeys' | 'maxTopicsPerConnection' | 'maxBodyBytes' | 'corsOrigins'> & {
+    /** BODY_TIMEOUT_MS for the default body reader (none: the platform's own limit). */
+    timeouts?: Pick<Config['timeouts'], 'bodyMs'>
+  }
   log?: Logger
   observer?: PublishObserver
   /** Prometheus text for `GET /metrics`; without it the route answers 404. */
@@ -55,7 +58,8 @@ export function corsHeaders(
 export function createGatewayApp<C extends Context>(deps: GatewayDeps<C>): Hono {
   const { backend, config, log = silentLogger, observer, metrics } = deps
   const newId = deps.newConnectionId ?? createIdGenerator()
-  const readBody = deps.readBody ?? ((c: C, max: number) => readBodyText(c.req.raw, max))
+  const readBody =
+    deps.readBody ?? ((c: C, max: number) => readBodyText(c.req.raw, max, config.timeouts?.bodyMs))
   const checkKey = createKeyCheck(config.apiKeys)
   const publish = createPublish({ backend, config, checkKey, log, observer })
   const app = new Hono()

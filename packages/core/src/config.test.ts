@@ -14,6 +14,26 @@ describe('loadConfig', () => {
     expect(c.apiKeys[0]).toMatch(/^sk_[0-9a-f]{48}$/)
   })
 
+  it('listens on loopback only unless HOST says otherwise', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1')
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0')
+  })
+
+  it('bounds every stage of a request, and limits nothing per address by default', () => {
+    const c = loadConfig({})
+    expect(c.timeouts).toEqual({
+      headersMs: 10_000,
+      bodyMs: 30_000,
+      keepAliveMs: 65_000,
+      wsHandshakeMs: 10_000,
+    })
+    expect(c.maxConnectionsPerIp).toBe(0)
+    expect(loadConfig({ BODY_TIMEOUT_MS: '5000' }).timeouts.bodyMs).toBe(5000)
+    expect(() => loadConfig({ HEADERS_TIMEOUT_MS: '0' })).toThrow(
+      'HEADERS_TIMEOUT_MS="0" is invalid: expected an integer from 1000 to 600000',
+    )
+  })
+
   it('reads several API keys at once, for rotation', () => {
     const c = loadConfig({ API_KEYS: ' old , new,,' })
     expect(c.apiKeys).toEqual(['old', 'new'])

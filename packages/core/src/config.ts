@@ -17,7 +17,11 @@ export interface Config {
   maxTopicsPerConnection: number
   maxBodyBytes: number
   maxConnections: number
+  /** Open TCP connections one remote address may hold (0: no limit). Node only. */
+  maxConnectionsPerIp: number
   slowConsumerBytes: number
+  /** How long each stage of a request may take (docs/security.md, "Timeouts"). */
+  timeouts: Timeouts
   shutdownTimeoutMs: number
   corsOrigins: string[]
   logLevel: string
@@ -27,6 +31,18 @@ export interface Config {
   lingerMs: number
   /** Cluster: a draining node keeps its topics registered this long while its clients move. */
   drainLingerMs: number
+}
+
+/** Per-stage request timeouts, in milliseconds. */
+export interface Timeouts {
+  /** From a request's first byte to the end of its headers (a silent new connection too). */
+  headersMs: number
+  /** From the end of a publish's headers to the end of its body; past it: `408`. */
+  bodyMs: number
+  /** An idle keep-alive connection between two requests is closed after this long. */
+  keepAliveMs: number
+  /** From a WebSocket upgrade request to the accepted socket; past it: `408`, closed. */
+  wsHandshakeMs: number
 }
 
 export type Env = Record<string, string | undefined>
@@ -91,7 +107,8 @@ export function loadConfig(env: Env): Config {
   const heartbeatMs = int(env, 'HEARTBEAT_MS', 15_000, 1_000, 3_600_000)
   return {
     port: int(env, 'PORT', 8787, 0, 65_535),
-    host: str(env, 'HOST') ?? '0.0.0.0',
+    // Loopback unless told otherwise: the container image and the Helm chart set 0.0.0.0.
+    host: str(env, 'HOST') ?? '127.0.0.1',
     apiKeys: keys,
     generatedKey,
     redisUrl: str(env, 'REDIS_URL'),
@@ -105,7 +122,14 @@ export function loadConfig(env: Env): Config {
     maxTopicsPerConnection: int(env, 'MAX_TOPICS_PER_CONNECTION', 64, 1, 1_024),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1_048_576, 1, 64 * 1_048_576),
     maxConnections: int(env, 'MAX_CONNECTIONS', 100_000, 1, 10_000_000),
+    maxConnectionsPerIp: int(env, 'MAX_CONNECTIONS_PER_IP', 0, 0, 10_000_000),
     slowConsumerBytes: int(env, 'SLOW_CONSUMER_BYTES', 1_048_576, 1_024, 1_073_741_824),
+    timeouts: {
+      headersMs: int(env, 'HEADERS_TIMEOUT_MS', 10_000, 1_000, 600_000),
+      bodyMs: int(env, 'BODY_TIMEOUT_MS', 30_000, 1_000, 3_600_000),
+      keepAliveMs: int(env, 'KEEPALIVE_TIMEOUT_MS', 65_000, 1_000, 3_600_000),
+      wsHandshakeMs: int(env, 'WS_HANDSHAKE_TIMEOUT_MS', 10_000, 1_000, 600_000),
+    },
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     corsOrigins: list(env.CORS_ORIGINS ?? '*'),
     logLevel,

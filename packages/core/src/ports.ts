@@ -76,6 +76,12 @@ export interface NodeStats {
   replayed: number
   /** `gateway.gap` events sent: resumes that could not replay everything. */
   gaps: number
+  /**
+   * When these figures were read (ISO 8601): the moment of the request for the node that
+   * answers, the last heartbeat snapshot (at most `NODE_TTL_MS / 3` old) for a peer. In the
+   * totals: the oldest figures they add up.
+   */
+  asOf: string
 }
 
 /** The deployment's totals, and each node's own figures. */

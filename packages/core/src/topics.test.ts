@@ -68,6 +68,15 @@ describe('validateId and validateEventType', () => {
     expect(refusal(() => validateId('1\n2')).status).toBe(400)
     expect(refusal(() => validateId('a b')).message).toContain('"a b"')
   })
+  it('ignores spaces and tabs around a value, and nothing else', () => {
+    expect(parseTopics(' a ,\tb\t', 8)).toEqual(['a', 'b'])
+    expect(validateId('\t7 ')).toBe('7')
+    // A no-break space is not HTTP whitespace: Node reads the byte 0xA0 as U+00A0, other
+    // runtimes as UTF-8; stripping it on one runtime alone would make them disagree.
+    expect(refusal(() => parseTopics('a\u00a0', 8)).status).toBe(400)
+    expect(refusal(() => validateId('\u00a07')).status).toBe(400)
+    expect(refusal(() => validateEventType('x\u3000')).status).toBe(400)
+  })
   it('treats an absent or empty event type as none', () => {
     expect(validateEventType(undefined)).toBeUndefined()
     expect(validateEventType('')).toBeUndefined()

@@ -11,6 +11,15 @@ export function quote(value: string): string {
 }
 
 /**
+ * Strips HTTP's optional whitespace (spaces and tabs) around a value. Not `String.trim()`: that
+ * also strips U+00A0 and other Unicode spaces, which a runtime that reads header bytes as latin1
+ * (Node) would then accept where one that reads UTF-8 refuses them.
+ */
+function trimOws(s: string): string {
+  return s.replace(/^[ \t]+|[ \t]+$/g, '')
+}
+
+/**
  * Parses a comma-separated topic list, as sent in `x-sse-topic` or `?topic=`. Spaces around items
  * are ignored and duplicates removed (first occurrence keeps its place).
  *
@@ -22,7 +31,7 @@ export function parseTopics(raw: string | null | undefined, max: number): string
   const topics: string[] = []
   const seen = new Set<string>()
   for (const part of raw.split(',')) {
-    const t = part.trim()
+    const t = trimOws(part)
     if (t === '') continue
     if (!NAME_RE.test(t)) {
       throw new GatewayError(
@@ -48,8 +57,8 @@ export function parseTopics(raw: string | null | undefined, max: number): string
 
 /** Checks an event id (`x-sse-id`): same characters as a topic, so it never carries a newline. */
 export function validateId(raw: string | null | undefined): string {
-  if (raw == null || raw.trim() === '') throw new GatewayError('bad_request', 'missing x-sse-id')
-  const id = raw.trim()
+  const id = raw == null ? '' : trimOws(raw)
+  if (id === '') throw new GatewayError('bad_request', 'missing x-sse-id')
   if (!NAME_RE.test(id)) {
     throw new GatewayError(
       'bad_request',
@@ -62,7 +71,7 @@ export function validateId(raw: string | null | undefined): string {
 /** Checks an event type (`x-sse-event`): same characters as a topic, not a reserved `gateway.` type. */
 export function validateEventType(raw: string | null | undefined): string | undefined {
   if (raw == null) return undefined
-  const ev = raw.trim()
+  const ev = trimOws(raw)
   if (ev === '') return undefined
   if (!NAME_RE.test(ev)) {
     throw new GatewayError(

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import { GatewayError } from '@sse-gateway/core'
+import { GatewayError, bodyTimeout } from '@sse-gateway/core'
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
@@ -10,15 +10,30 @@ function tooLarge(max: number): GatewayError {
 /**
  * Reads a publish body straight from Node's request, without turning it into a Web `Request`
  * first (that conversion cost more than the rest of a publish). Stops reading past `max` bytes:
- * the connection is then closed after the 413, since the rest of the body was never read.
+ * the connection is then closed after the 413, since the rest of the body was never read. A body
+ * that has not fully arrived `timeoutMs` after reading began is refused with 408 (and the
+ * connection closed the same way).
  */
-export function readIncomingText(req: IncomingMessage, max: number): Promise<string> {
+export function readIncomingText(
+  req: IncomingMessage,
+  max: number,
+  timeoutMs?: number,
+): Promise<string> {
   const declared = req.headers['content-length']
   if (declared !== undefined && Number(declared) > max) return Promise.reject(tooLarge(max))
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            cleanup()
+            req.pause()
+            reject(bodyTimeout(timeoutMs))
+          }, timeoutMs)
     const cleanup = () => {
+      clearTimeout(timer)
       req.off('data', onData)
       req.off('end', onEnd)
       req.off('error', onError)

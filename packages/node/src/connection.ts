@@ -338,8 +338,9 @@ export class LocalConnection implements Sink {
     if (this.closed) return
     this.closed = true
     if (this.#socket) {
-      // A slow consumer would never drain its buffer: destroy instead of a graceful end.
-      if (reason === 'slow consumer') this.#socket.destroy()
+      // A slow consumer would never drain its buffer: reset (RST), so the kernel drops its
+      // unsent bytes at once, instead of a graceful end that keeps them until it gives up.
+      if (reason === 'slow consumer') this.#socket.resetAndDestroy()
       else {
         this.flush()
         this.#socket.end(END_CHUNK)

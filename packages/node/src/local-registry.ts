@@ -50,6 +50,6 @@ export class LocalRegistry {
   }
 
   nodeStats(node: string, counters: Counters, topics: number): NodeStats {
-    return { node, connections: this.size, topics, ...counters }
+    return { node, connections: this.size, topics, ...counters, asOf: new Date().toISOString() }
   }
 }

@@ -1,8 +1,42 @@
+import type { Server } from 'node:http'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '@sse-gateway/core'
 import pino from 'pino'
 import { startGateway } from './server.ts'
+
+/** One clear line for the start-up errors a person can fix (port taken, address not here). */
+function listenError(err: unknown, host: string, port: number): string | undefined {
+  const code = (err as { code?: string } | null)?.code
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`
+  if (code === 'EADDRINUSE') {
+    return `cannot listen on ${where}: the port is in use by another process (stop it, or set PORT)`
+  }
+  if (code === 'EACCES') {
+    return `cannot listen on ${where}: permission denied (ports below 1024 need privileges; set PORT)`
+  }
+  if (code === 'EADDRNOTAVAIL') {
+    return `cannot listen on ${where}: HOST is not an address of this machine (set HOST)`
+  }
+  return undefined
+}
+
+/** Where the server listens, for the banner: the address and who can reach it. */
+function describeListen(
+  addr: ReturnType<Server['address']>,
+  host: string,
+): { address: string; reach: string; loopback: boolean } {
+  const ip = addr && typeof addr === 'object' ? addr.address : host
+  const port = addr && typeof addr === 'object' ? addr.port : 0
+  const address = `${ip.includes(':') ? `[${ip}]` : ip}:${port}`
+  if (ip === '0.0.0.0' || ip === '::') {
+    return { address, reach: 'every network interface', loopback: false }
+  }
+  if (ip.startsWith('127.') || ip === '::1') {
+    return { address, reach: 'this machine only; HOST=0.0.0.0 for every interface', loopback: true }
+  }
+  return { address, reach: 'this address only', loopback: false }
+}
 
 /** Entry of `make start` and the container image: config from the environment, drain on SIGTERM. */
 async function main(): Promise<void> {
@@ -29,11 +63,30 @@ async function main(): Promise<void> {
   const log = pino({ level: config.logLevel, base: { node: config.nodeId } }, dest)
   const here = dirname(fileURLToPath(import.meta.url))
   const adminDir = process.env.ADMIN_UI_DIR ?? resolve(here, '../../../apps/admin/dist')
-  const gw = await startGateway(config, { log, adminDir })
+  let gw: Awaited<ReturnType<typeof startGateway>>
+  try {
+    gw = await startGateway(config, { log, adminDir })
+  } catch (err) {
+    const line = listenError(err, config.host, config.port)
+    if (!line) throw err
+    console.error(`sse-gateway: ${line}`)
+    process.exit(2)
+  }
+  const listening = describeListen(gw.server.address(), config.host)
   log.info(
-    { url: gw.url, node: gw.backend.nodeId, mode: config.redisUrl ? 'cluster' : 'embedded' },
+    {
+      url: gw.url,
+      listen: listening.address,
+      node: gw.backend.nodeId,
+      mode: config.redisUrl ? 'cluster' : 'embedded',
+    },
     'sse-gateway listening',
   )
+  if (config.redisUrl && listening.loopback && !config.announceHost && !config.announceUrl) {
+    log.warn(
+      'cluster node listening on loopback only: nodes on other machines cannot reach it (set HOST=0.0.0.0 and ANNOUNCE_HOST)',
+    )
+  }
   dest.flushSync() // the banner below comes after the start-up lines
   if (config.generatedKey) {
     log.warn('API_KEYS is unset: generated a random publisher/admin key for this run only')
@@ -41,6 +94,7 @@ async function main(): Promise<void> {
     // Printed once, on stdout, so a person starting the gateway can use it; never logged.
     process.stdout.write(`\n  API key for this run: ${config.apiKeys[0]}\n\n`)
   }
+  process.stdout.write(`  Listening on ${listening.address} (${listening.reach})\n`)
   process.stdout.write(`  Gateway: ${gw.url}   Admin UI: ${gw.url}/admin/\n\n`)
 
   let stopping = false

@@ -128,13 +128,15 @@ function sendError(
 export function createFastPublish(opts: {
   publish: (req: PublishRequest) => Promise<PublishAnswer>
   corsOrigins: readonly string[]
+  /** BODY_TIMEOUT_MS: a body still arriving after this long is refused with 408. */
+  bodyTimeoutMs: number
   log: Logger
 }): (req: IncomingMessage, res: ServerResponse) => void {
-  const { publish, corsOrigins, log } = opts
+  const { publish, corsOrigins, bodyTimeoutMs, log } = opts
   return function fastPublish(req, res) {
     publish({
       headers: new IncomingHeaders(req),
-      readBody: (max) => readIncomingText(req, max),
+      readBody: (max) => readIncomingText(req, max, bodyTimeoutMs),
     }).then(
       (answer) => send(req, res, corsOrigins, 202, JSON.stringify(answer), 'application/json'),
       (err: unknown) => sendError(req, res, corsOrigins, log, err),

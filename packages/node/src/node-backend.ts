@@ -278,7 +278,10 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
       ...SSE_HEADERS,
       'transfer-encoding': 'chunked',
       ...corsHeaders(this.#config.corsOrigins, origin ?? null),
-      'access-control-expose-headers': 'x-sse-connection-id',
+      // Only a subscriber's stream has a connection id to show (an admin tail has none).
+      ...('x-sse-connection-id' in extra
+        ? { 'access-control-expose-headers': 'x-sse-connection-id' }
+        : {}),
       ...extra,
     })
     out.flushHeaders()

@@ -160,6 +160,12 @@ export function clusterStats(nodes: NodeStats[], topics: number): Stats {
     // A node that wrote its figures before it counted these has none: 0.
     replayed: sum((n) => n.replayed ?? 0),
     gaps: sum((n) => n.gaps ?? 0),
+    // The oldest figures in the sum (ISO 8601 sorts by time); undated ones (older nodes) aside.
+    asOf:
+      nodes
+        .map((n) => n.asOf)
+        .filter((t): t is string => typeof t === 'string')
+        .sort()[0] ?? new Date().toISOString(),
     nodes,
   }
 }

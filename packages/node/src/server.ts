@@ -1,11 +1,5 @@
 import { existsSync } from 'node:fs'
-import {
-  type IncomingMessage,
-  STATUS_CODES,
-  type Server,
-  type ServerResponse,
-  createServer,
-} from 'node:http'
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
 import { hostname } from 'node:os'
 import type { Socket } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
@@ -24,6 +18,7 @@ import type { Hono } from 'hono'
 import { WebSocketServer } from 'ws'
 import { newCounters } from './connection.ts'
 import { readIncomingText } from './body.ts'
+import { ConnectionsPerAddress } from './client-limits.ts'
 import {
   bodyArrived,
   createFastPublish,
@@ -36,6 +31,9 @@ import { createMetrics } from './metrics.ts'
 import type { TopicNamespace } from './namespace.ts'
 import { NodeBackend, type NodeBindings, UPGRADED } from './node-backend.ts'
 import { hostAddress } from './node-registry.ts'
+import { writeRaw } from './raw-response.ts'
+import { answerClientError, handshakeGuard, timeoutOptions } from './timeouts.ts'
+import { decodeUtf8Headers } from './utf8-headers.ts'
 
 export interface NodeGateway {
   server: Server
@@ -83,15 +81,18 @@ async function createNamespace(
   return new RedisNamespace({ config, nodeId, counters, log, url, forward: config.clusterForward })
 }
 
-/** Writes a Response as raw HTTP to a socket that was handed to us by an `upgrade` event. */
-async function writeRaw(socket: Socket, res: Response): Promise<void> {
+/** Sends a Response through Node's response object, closing the connection after it. */
+async function sendResponse(out: ServerResponse, res: Response): Promise<void> {
   const body = Buffer.from(await res.arrayBuffer())
-  let head = `HTTP/1.1 ${res.status} ${STATUS_CODES[res.status] ?? ''}\r\n`
+  const headers: Record<string, string> = {
+    connection: 'close',
+    'content-length': String(body.length),
+  }
   res.headers.forEach((v, k) => {
-    if (k !== 'content-length' && k !== 'connection') head += `${k}: ${v}\r\n`
+    headers[k] = v
   })
-  head += `content-length: ${body.length}\r\nconnection: close\r\n\r\n`
-  socket.end(Buffer.concat([Buffer.from(head), body]))
+  out.writeHead(res.status, headers)
+  out.end(body)
 }
 
 function requestOf(req: IncomingMessage): Request {
@@ -99,7 +100,23 @@ function requestOf(req: IncomingMessage): Request {
   for (const [k, v] of Object.entries(req.headers)) {
     if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v)
   }
-  return new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { headers })
+  return new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
+    method: req.method ?? 'GET',
+    headers,
+  })
+}
+
+/**
+ * Node hands every request with an `Upgrade` header to the `upgrade` event, body and all. Only a
+ * WebSocket GET is one for us; anything else (a publish with `Upgrade: h2c`, …) is refused
+ * rather than half-served.
+ */
+function notAWebSocketUpgrade(req: IncomingMessage): Response | undefined {
+  if (req.method === 'GET' && req.headers.upgrade?.toLowerCase() === 'websocket') return undefined
+  return errorResponse(
+    'bad_request',
+    `this gateway upgrades only GET /ws to a WebSocket (got ${req.method} with Upgrade: ${String(req.headers.upgrade).slice(0, 32)}); send other requests without an Upgrade header`,
+  )
 }
 
 /** Starts a gateway node: HTTP server, WebSocket upgrades, heartbeats, metrics, admin UI. */
@@ -135,7 +152,8 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
     metrics: metrics.render,
     readBody: (c, max) => {
       const incoming = (c.env as NodeBindings | undefined)?.incoming
-      return incoming ? readIncomingText(incoming, max) : readBodyText(c.req.raw, max)
+      const ms = config.timeouts.bodyMs
+      return incoming ? readIncomingText(incoming, max, ms) : readBodyText(c.req.raw, max, ms)
     },
     beforeRoutes(app) {
       namespace.routes?.(app)
@@ -180,15 +198,19 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
       observer: metrics.observer,
     }),
     corsOrigins: config.corsOrigins,
+    bodyTimeoutMs: config.timeouts.bodyMs,
     log,
   })
   // getRequestListener's default swaps in @hono/node-server's light Request/Response: without
   // it every answer is an undici Response read back as a stream, about 3× slower.
   const honoListener = getRequestListener(app.fetch)
   const nativeSubscribe = createNativeSubscribe({ backend, config, newConnectionId, log })
+  const perAddress = new ConnectionsPerAddress(config.maxConnectionsPerIp)
   // POST /publish and GET /sse skip the router and the Web Request/Response (native-routes.ts).
-  const server = createServer((req, res) => {
-    if (isPublish(req)) fastPublish(req, res)
+  const server = createServer(timeoutOptions(config.timeouts), (req, res) => {
+    decodeUtf8Headers(req)
+    if (perAddress.refuses(req.socket)) void sendResponse(res, perAddress.response())
+    else if (isPublish(req)) fastPublish(req, res)
     else if (isSubscribe(req)) nativeSubscribe(req, res)
     else void honoListener(req, res)
   })
@@ -201,6 +223,7 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
     sockets.delete(this)
   }
   server.on('connection', (socket: Socket) => {
+    perAddress.track(socket)
     sockets.add(socket)
     socket.once('close', forgetSocket)
   })
@@ -211,22 +234,26 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
   server.on('upgrade', async (req: IncomingMessage, socket: Socket, head: Buffer) => {
     busy.add(socket)
     socket.on('error', () => {})
+    decodeUtf8Headers(req)
+    const refusal = perAddress.refuses(socket) ? perAddress.response() : notAWebSocketUpgrade(req)
+    if (refusal) return void writeRaw(socket, refusal)
+    const guard = handshakeGuard(req, socket, config.timeouts, log)
     try {
       const res = await app.fetch(requestOf(req), { incoming: req, upgrade: { socket, head } })
       if (res !== UPGRADED && !socket.destroyed) await writeRaw(socket, res)
     } catch (err) {
       log.error({ err }, 'upgrade failed')
       if (!socket.destroyed) await writeRaw(socket, errorResponse('internal', 'internal error'))
+    } finally {
+      guard.done()
     }
   })
-  server.on('clientError', (err, socket) => {
-    if (socket.writable)
-      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
-    log.debug({ err: String(err) }, 'client error')
-  })
-  server.keepAliveTimeout = 65_000 // longer than common load balancers' idle timeouts
-  server.headersTimeout = 66_000
-  server.requestTimeout = 0 // streams are long-lived; bodies are bounded by MAX_BODY_BYTES
+  server.on('clientError', (err: Error & { code?: string }, socket: Socket) =>
+    answerClientError(err, socket, config.timeouts, log),
+  )
+  // Streams are long-lived, but Node's request timers stop once a request has been received, so
+  // only requests still arriving are bounded (HEADERS_TIMEOUT_MS, BODY_TIMEOUT_MS).
+  server.keepAliveTimeout = config.timeouts.keepAliveMs
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
