@@ -10,6 +10,7 @@ export interface Env {
   HEARTBEAT_MS?: string
   MAX_TOPICS_PER_CONNECTION?: string
   MAX_BODY_BYTES?: string
+  BODY_TIMEOUT_MS?: string
   SLOW_CONSUMER_BYTES?: string
   /** Registry objects that share the connection listing (by connection id); default 1. */
   REGISTRY_SHARDS?: string

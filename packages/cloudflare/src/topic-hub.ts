@@ -452,8 +452,7 @@ export class TopicHub extends DurableObject<Env> implements TopicHubApi {
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     try {
-      // Complete the close handshake; 1005/1006 are not codes one may send.
-      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason)
+      ws.close(echoCode(code), reason)
     } catch {
       // Already closed.
     }
@@ -553,4 +552,18 @@ export class TopicHub extends DurableObject<Env> implements TopicHubApi {
       this.#log.warn({ err, topic }, 'could not report counters')
     })
   }
+}
+
+/**
+ * The code to answer a client's close frame with, completing the handshake: its own when one may
+ * send it, 1000 for "no code" (1005/1006), 1002 (protocol error) for a code no endpoint may send
+ * (workerd throws on those, which would leave the socket open and silent).
+ */
+function echoCode(code: number): number {
+  if (code === 1005 || code === 1006) return 1000
+  const sendable =
+    (code >= 1000 && code <= 1003) ||
+    (code >= 1007 && code <= 1014) ||
+    (code >= 3000 && code <= 4999)
+  return sendable ? code : 1002
 }
