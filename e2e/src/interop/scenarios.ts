@@ -104,7 +104,7 @@ export const SCENARIOS: Scenario[] = [
       await waitConnected(ctx, 1)
       await deliver(ctx, [{ topics: [0], id: id(1), data: 'before' }], { waitSubscribed: false })
       await disconnect(ctx)
-      await waitConnected(ctx, 2, 20_000)
+      await waitReconnected(ctx)
       await deliver(
         ctx,
         [
@@ -135,7 +135,7 @@ export const SCENARIOS: Scenario[] = [
         await deliver(ctx, all.slice(0, 1), { waitSubscribed: false })
         await disconnect(ctx)
         await send(ctx, all[1] as Publish)
-        await waitConnected(ctx, 2, 20_000)
+        await waitReconnected(ctx)
         await deliver(ctx, all, { waitSubscribed: false, alreadyPublished: 2 })
       } finally {
         keeper.close()
@@ -349,6 +349,24 @@ async function waitConnected(ctx: ScenarioContext, n: number, timeoutMs = 10_000
 }
 
 /** Disconnects the client's current connection through the admin API. */
+/**
+ * Waits for the client's second `gateway.connected`. Local workerd keeps a hibernatable
+ * WebSocket's TCP connection open after the close handshake while its object is in memory, so a
+ * WebSocket client there sees the close only after its own close timeout (npm ws: 30 s, Python
+ * websockets: 10 s) and reconnects then: the wait allows for it, and the cell says so.
+ */
+async function waitReconnected(ctx: ScenarioContext): Promise<void> {
+  const workerd = ctx.target.name === 'cf-dev' || ctx.target.name === 'wrangler-dev'
+  const slowClose = workerd && ctx.transport === 'ws'
+  const started = Date.now()
+  await waitConnected(ctx, 2, slowClose ? 45_000 : 20_000)
+  if (slowClose && Date.now() - started > 5_000) {
+    ctx.notes.add(
+      `reconnected ${Math.round((Date.now() - started) / 1000)} s after the server's close: local workerd keeps the TCP connection of a hibernatable WebSocket open after the close handshake, and the client waits its own close timeout (see docs/examples.md, known client quirks)`,
+    )
+  }
+}
+
 async function disconnect(ctx: ScenarioContext): Promise<void> {
   const events = ctx.client.gatewayEvents('gateway.connected')
   const last = events[events.length - 1]

@@ -37,12 +37,21 @@ async fn main() {
                             }
                             println!("{}", json!({ "frame": text.as_str() }));
                         }
-                        Ok(Message::Close(frame)) => error(match frame {
-                            Some(f) => {
-                                format!("closed by the server: {} {}", u16::from(f.code), f.reason)
-                            }
-                            None => "closed by the server".to_string(),
-                        }),
+                        Ok(Message::Close(frame)) => {
+                            error(match frame {
+                                Some(f) => {
+                                    format!(
+                                        "closed by the server: {} {}",
+                                        u16::from(f.code),
+                                        f.reason
+                                    )
+                                }
+                                None => "closed by the server".to_string(),
+                            });
+                            // The close frame is answered by the library; do not wait for the
+                            // server to end the TCP connection (local workerd keeps it open).
+                            break;
+                        }
                         Ok(_) => {} // pings are answered by the library
                         Err(err) => {
                             error(format!("connection failed: {err}"));
