@@ -124,6 +124,7 @@ export async function startCfDev(
     API_KEYS: apiKey,
     LOG_LEVEL: 'warn',
     REPLAY_EVENTS: String(E2E_REPLAY_EVENTS),
+    BODY_TIMEOUT_MS: String(E2E_BODY_TIMEOUT_MS),
     ...vars,
   }
   const args = [join(CF_PACKAGE, 'scripts/dev.mjs'), '--ip', '127.0.0.1', '--port', String(port)]

@@ -461,6 +461,13 @@ export class TopicHub extends DurableObject<Env> implements TopicHubApi {
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
+    // The runtime refused what the client sent (a malformed frame: an oversized control frame,
+    // bad UTF-8…): end it with a protocol error rather than leaving the socket open and silent.
+    try {
+      ws.close(1002, 'protocol error')
+    } catch {
+      // Already closed.
+    }
     const att = this.#sockets.attachment(ws)
     if (att && !att.closing) await this.#socketGone(att)
   }
