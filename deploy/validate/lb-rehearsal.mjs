@@ -51,6 +51,18 @@ const publish = (lb, topic, id, data) =>
 function openSse(url) {
   return new Promise((resolve, reject) => {
     const req = request(url, (res) => {
+      if (res.statusCode !== 200) {
+        // Not a stream (a 503 page from the load balancer…): say so instead of waiting forever.
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (d) => {
+          body += d
+        })
+        res.on('end', () =>
+          reject(new Error(`${url}: HTTP ${res.statusCode} ${body.slice(0, 200)}`)),
+        )
+        return
+      }
       const s = { status: res.statusCode, text: '', id: res.headers['x-sse-connection-id'] }
       s.ended = new Promise((r) => res.on('close', () => r(true)))
       s.close = () => req.destroy()
@@ -82,10 +94,23 @@ function openWs(url) {
       let buf = Buffer.alloc(0)
       socket.on('data', (d) => {
         buf = Buffer.concat([buf, d])
-        while (buf.length >= 2 && (buf[1] & 0x7f) < 126 && buf.length >= 2 + (buf[1] & 0x7f)) {
-          const len = buf[1] & 0x7f
-          if ((buf[0] & 0x0f) === 1) s.text += buf.subarray(2, 2 + len).toString()
-          buf = buf.subarray(2 + len)
+        // Server frames are unmasked: 7-bit length, or 126 + 16-bit, or 127 + 64-bit.
+        for (;;) {
+          if (buf.length < 2) break
+          let len = buf[1] & 0x7f
+          let head = 2
+          if (len === 126) {
+            if (buf.length < 4) break
+            len = buf.readUInt16BE(2)
+            head = 4
+          } else if (len === 127) {
+            if (buf.length < 10) break
+            len = Number(buf.readBigUInt64BE(2))
+            head = 10
+          }
+          if (buf.length < head + len) break
+          if ((buf[0] & 0x0f) === 1) s.text += buf.subarray(head, head + len).toString()
+          buf = buf.subarray(head + len)
         }
       })
       resolve(s)
