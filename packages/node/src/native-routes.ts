@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import {
   type Config,
   GatewayError,
@@ -88,9 +89,31 @@ function send(
   }
   // A body left unread (the drop path, a refusal) must not be taken for the next request on
   // a keep-alive connection: close the connection unless it has fully arrived.
-  if (!bodyArrived(req)) headers.connection = 'close'
+  const unread = !bodyArrived(req)
+  if (unread) {
+    headers.connection = 'close'
+    lingerOnClose(req.socket as Socket)
+  }
   res.writeHead(status, headers)
   res.end(body)
+}
+
+/**
+ * Closes a connection whose request body is still arriving the way HTTP servers must (a
+ * "lingering close"): the answer and our end of the stream go out, the rest of the body is read
+ * and thrown away until the client stops sending (at most 2 s), then the socket is closed. Closing
+ * at once would make the kernel answer the client's next bytes with a reset, which can discard
+ * the answer before the client reads it.
+ */
+function lingerOnClose(socket: Socket): void {
+  socket.destroySoon = function lingering(this: Socket): void {
+    const timer = setTimeout(() => this.destroy(), 2_000)
+    timer.unref()
+    this.once('close', () => clearTimeout(timer))
+    this.once('end', () => this.destroy())
+    this.end()
+    this.resume()
+  }
 }
 
 /** The contract's error answer for what a native route threw (logged once, as the core app does). */
