@@ -1,23 +1,9 @@
 import net from 'node:net'
-import { loadConfig } from '@sse-gateway/core'
-import { afterEach, describe, expect, it } from 'vitest'
-import { type NodeGateway, startGateway } from './server.ts'
-import { silentLogger } from '@sse-gateway/core'
+import { describe, expect, it } from 'vitest'
+import { KEY, useTestGateway } from './test-gateway.ts'
 import WebSocket from 'ws'
 
-const KEY = 'test-key'
-let gw: NodeGateway | undefined
-
-async function start(env: Record<string, string> = {}): Promise<NodeGateway> {
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', API_KEYS: KEY, ...env })
-  gw = await startGateway(config, { log: silentLogger })
-  return gw
-}
-
-afterEach(async () => {
-  await gw?.close()
-  gw = undefined
-})
+const start = useTestGateway()
 
 function publish(url: string, topic: string, id: string, body: string) {
   return fetch(`${url}/publish`, {
@@ -218,7 +204,6 @@ describe('Node gateway', () => {
     await s.closed
     expect(await code).toBe(1001)
     await closing
-    gw = undefined
   })
 })
 
@@ -233,6 +218,5 @@ describe('shutdown', () => {
     // With a ten-minute drain timeout, this only finishes if the idle socket is closed for us.
     await g.close()
     await gone
-    gw = undefined
   })
 })

@@ -1,23 +1,10 @@
 import { readFileSync } from 'node:fs'
 import net from 'node:net'
-import { loadConfig, silentLogger } from '@sse-gateway/core'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { type NodeGateway, startGateway } from './server.ts'
+import { KEY, useTestGateway } from './test-gateway.ts'
 
-const KEY = 'test-key'
-let gw: NodeGateway | undefined
-
-async function start(env: Record<string, string> = {}): Promise<NodeGateway> {
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', API_KEYS: KEY, ...env })
-  gw = await startGateway(config, { log: silentLogger })
-  return gw
-}
-
-afterEach(async () => {
-  await gw?.close()
-  gw = undefined
-})
+const start = useTestGateway()
 
 /** A raw socket: what it received, and whether (and how) it ended. */
 interface Raw {

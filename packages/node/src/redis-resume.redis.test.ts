@@ -1,7 +1,7 @@
 import { type Config, type Sink, planReplay, silentLogger } from '@sse-gateway/core'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { LocalConnection, newCounters } from './connection.ts'
+import { newCounters } from './connection.ts'
 import { RedisNamespace } from './redis-namespace.ts'
 import { clusterKeys } from './redis-scripts.ts'
 import { type TestRedis, startTestRedis, testConnection } from './redis-test-server.ts'
