@@ -30,8 +30,8 @@ import { recordFuzzRun, treeName } from './summary.ts'
 const SCALE = Number(process.env.FUZZ_RUNS ?? '1')
 const BATCH_MS = Number(process.env.FUZZ_BATCH_SECONDS ?? '90') * 1000
 // `make test` replays a seed that passed on every target, so CI is repeatable; FUZZ_SEED=random
-// explores new inputs (a random seed found the open case in the session note of 2026-11-26:
-// 64 topics with a malformed cursor on node-cluster, seed 414785332).
+// explores new inputs (random seeds found a heartbeat written before `: connected` while a
+// 64-topic cluster attach was still running, fixed in connection.ts).
 const SEED =
   process.env.FUZZ_SEED === 'random'
     ? Date.now() % 2_147_483_647

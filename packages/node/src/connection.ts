@@ -323,6 +323,9 @@ export class LocalConnection implements Sink {
       this.wrote = false
       return
     }
+    // Still being attached: its first frame must be `: connected`, written once the topics
+    // are registered (a cluster attach of many topics can outlast a heartbeat interval).
+    if (this.#pending) return
     if (this.#socket) {
       if (this.buffered > this.#limit) {
         this.#counters.slowConsumerDisconnects++
