@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '@sse-gateway/core'
 import pino from 'pino'
+import { batchedDestination } from './log-destination.ts'
 import { startGateway } from './server.ts'
 
 /** One clear line for the start-up errors a person can fix (port taken, address not here). */
@@ -49,9 +50,7 @@ async function main(): Promise<void> {
   }
   // Log lines are buffered and written at most a second late (or at 4 KiB): one write per drop
   // would cost the drop path a system call per request. Flushed before every exit below.
-  const dest = pino.destination({ dest: 1, sync: false, minLength: 4096 })
-  const flush = setInterval(() => dest.flush(), 1000)
-  flush.unref()
+  const dest = batchedDestination(1)
   const exit = (code: number) => {
     try {
       dest.flushSync()
