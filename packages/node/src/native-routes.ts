@@ -11,6 +11,7 @@ import {
   parseSubscription,
 } from '@sse-gateway/core'
 import { readIncomingText } from './body.ts'
+import { writeAccepted } from './framed-reply.ts'
 import type { NodeBackend } from './node-backend.ts'
 
 // The contract's two busiest routes, served straight from Node's request: `POST /publish` and
@@ -63,11 +64,6 @@ class IncomingHeaders implements HeaderSource {
   }
 }
 
-/**
- * `POST /publish` straight from Node's request: the core's publish decision (`createPublish`)
- * without a router, a Web Request or a Response around it. Answers the same status, headers and
- * JSON as the route of the core app (the conformance suite runs against this path).
- */
 /** Writes a whole JSON answer; closes the connection when the request body was left unread. */
 function send(
   req: IncomingMessage,
@@ -96,6 +92,26 @@ function send(
   }
   res.writeHead(status, headers)
   res.end(body)
+}
+
+/**
+ * The publish's `202`, framed here in one write (`framed-reply.ts`), or by Node's `writeHead`
+ * where that declines. A body left unread closes the connection either way.
+ */
+function sendAccepted(
+  req: IncomingMessage,
+  res: ServerResponse,
+  corsOrigins: readonly string[],
+  body: string,
+): void {
+  const origin = req.headers.origin
+  const cors =
+    corsOrigins.length > 0 && origin !== undefined ? corsHeaders(corsOrigins, origin) : undefined
+  const unread = !bodyArrived(req)
+  if (unread) lingerOnClose(req.socket as Socket)
+  if (!writeAccepted(res, body, unread, cors)) {
+    send(req, res, corsOrigins, 202, body, 'application/json')
+  }
 }
 
 /**
@@ -161,7 +177,7 @@ export function createFastPublish(opts: {
       headers: new IncomingHeaders(req),
       readBody: (max) => readIncomingText(req, max, bodyTimeoutMs),
     }).then(
-      (answer) => send(req, res, corsOrigins, 202, JSON.stringify(answer), 'application/json'),
+      (answer) => sendAccepted(req, res, corsOrigins, JSON.stringify(answer)),
       (err: unknown) => sendError(req, res, corsOrigins, log, err),
     )
   }

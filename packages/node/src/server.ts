@@ -207,29 +207,31 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
   const nativeSubscribe = createNativeSubscribe({ backend, config, newConnectionId, log })
   const perAddress = new ConnectionsPerAddress(config.maxConnectionsPerIp)
   // POST /publish and GET /sse skip the router and the Web Request/Response (native-routes.ts).
+  // Sockets with no request in flight (spare browser sockets, idle keep-alive): the drain closes
+  // them at once, instead of waiting SHUTDOWN_TIMEOUT_MS for a request that never comes.
+  const sockets = new Set<Socket>()
+  const busy = new WeakSet<Socket>()
+  // Listener functions shared by every socket and response (`this` is the emitter): no closure
+  // per connection or per request.
+  function forgetSocket(this: Socket): void {
+    sockets.delete(this)
+  }
+  function requestDone(this: ServerResponse): void {
+    busy.delete(this.req.socket)
+  }
   const server = createServer(timeoutOptions(config.timeouts), (req, res) => {
+    busy.add(req.socket)
+    res.on('finish', requestDone)
     decodeUtf8Headers(req)
     if (perAddress.refuses(req.socket)) void sendResponse(res, perAddress.response())
     else if (isPublish(req)) fastPublish(req, res)
     else if (isSubscribe(req)) nativeSubscribe(req, res)
     else void honoListener(req, res)
   })
-  // Sockets with no request in flight (spare browser sockets, idle keep-alive): the drain closes
-  // them at once, instead of waiting SHUTDOWN_TIMEOUT_MS for a request that never comes.
-  const sockets = new Set<Socket>()
-  const busy = new WeakSet<Socket>()
-  // One listener function for every socket (`this` is the socket): no closure per connection.
-  function forgetSocket(this: Socket): void {
-    sockets.delete(this)
-  }
   server.on('connection', (socket: Socket) => {
     perAddress.track(socket)
     sockets.add(socket)
     socket.once('close', forgetSocket)
-  })
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    busy.add(req.socket)
-    res.once('finish', () => busy.delete(req.socket))
   })
   server.on('upgrade', async (req: IncomingMessage, socket: Socket, head: Buffer) => {
     busy.add(socket)
