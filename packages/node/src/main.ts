@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '@sse-gateway/core'
 import pino from 'pino'
+import { framedInfo } from './framed-log.ts'
 import { batchedDestination } from './log-destination.ts'
 import { startGateway } from './server.ts'
 
@@ -64,7 +65,8 @@ async function main(): Promise<void> {
   const adminDir = process.env.ADMIN_UI_DIR ?? resolve(here, '../../../apps/admin/dist')
   let gw: Awaited<ReturnType<typeof startGateway>>
   try {
-    gw = await startGateway(config, { log, adminDir })
+    // The request path's info lines (one per drop) framed without pino's general serializer.
+    gw = await startGateway(config, { log: framedInfo(log, dest), adminDir })
   } catch (err) {
     const line = listenError(err, config.host, config.port)
     if (!line) throw err

@@ -206,11 +206,15 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
   const honoListener = getRequestListener(app.fetch)
   const nativeSubscribe = createNativeSubscribe({ backend, config, newConnectionId, log })
   const perAddress = new ConnectionsPerAddress(config.maxConnectionsPerIp)
-  // POST /publish and GET /sse skip the router and the Web Request/Response (native-routes.ts).
   // Sockets with no request in flight (spare browser sockets, idle keep-alive): the drain closes
-  // them at once, instead of waiting SHUTDOWN_TIMEOUT_MS for a request that never comes.
+  // them at once, instead of waiting SHUTDOWN_TIMEOUT_MS for a request that never comes. A
+  // socket is in flight while Node holds a response for it (`_httpMessage`: a publish, pipelined
+  // ones behind it included), or while it is in `busy`: a stream, which lets go of Node's
+  // response once started (release-http.ts), an upgrade, any other route until it finishes.
   const sockets = new Set<Socket>()
   const busy = new WeakSet<Socket>()
+  const inFlight = (socket: Socket) =>
+    busy.has(socket) || (socket as Socket & { _httpMessage?: unknown })._httpMessage != null
   // Listener functions shared by every socket and response (`this` is the emitter): no closure
   // per connection or per request.
   function forgetSocket(this: Socket): void {
@@ -219,13 +223,14 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
   function requestDone(this: ServerResponse): void {
     busy.delete(this.req.socket)
   }
+  // POST /publish and GET /sse skip the router and the Web Request/Response (native-routes.ts).
   const server = createServer(timeoutOptions(config.timeouts), (req, res) => {
+    decodeUtf8Headers(req)
+    if (perAddress.refuses(req.socket)) return void sendResponse(res, perAddress.response())
+    if (isPublish(req)) return fastPublish(req, res)
     busy.add(req.socket)
     res.on('finish', requestDone)
-    decodeUtf8Headers(req)
-    if (perAddress.refuses(req.socket)) void sendResponse(res, perAddress.response())
-    else if (isPublish(req)) fastPublish(req, res)
-    else if (isSubscribe(req)) nativeSubscribe(req, res)
+    if (isSubscribe(req)) nativeSubscribe(req, res)
     else void honoListener(req, res)
   })
   server.on('connection', (socket: Socket) => {
@@ -283,7 +288,7 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
       clearInterval(ticker)
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
-      for (const socket of sockets) if (!busy.has(socket)) socket.destroy()
+      for (const socket of sockets) if (!inFlight(socket)) socket.destroy()
       backend.closeAll()
       wss.close()
       await namespace.stop().catch((err: unknown) => log.warn({ err }, 'could not deregister'))
