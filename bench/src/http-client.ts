@@ -129,3 +129,89 @@ export function subscribeHead(kind: 'gateway' | 'nchan', ep: Endpoint, topic: st
   const path = kind === 'nchan' ? `/sub?id=${topic}` : `/sse?topic=${topic}`
   return `GET ${path} HTTP/1.1\r\nhost: ${ep.host}:${ep.port}\r\naccept: text/event-stream\r\n\r\n`
 }
+
+/** One complete reply at the start of `buf`: its status, where it ends, whether the server closes. */
+function completeReply(buf: Buffer): { status: number; end: number; close: boolean } | undefined {
+  const headEnd = buf.indexOf(CRLF2)
+  if (headEnd < 0) return undefined
+  const head = buf.toString('latin1', 0, headEnd).toLowerCase()
+  const bodyStart = headEnd + 4
+  const cl = /\r\ncontent-length:\s*(\d+)/.exec(head)
+  let end: number
+  if (cl) end = bodyStart + Number(cl[1])
+  else if (head.includes('transfer-encoding: chunked')) {
+    const last = buf.indexOf(LAST_CHUNK, bodyStart)
+    if (last < 0) return undefined
+    end = last + LAST_CHUNK.length
+  } else end = bodyStart
+  if (buf.length < end) return undefined
+  return { status: Number(head.slice(9, 12)), end, close: head.includes('\r\nconnection: close') }
+}
+
+/**
+ * An HTTP/1.1 keep-alive connection that pipelines: requests go out without waiting for the
+ * replies before them, and replies are matched to requests in order (HTTP/1.1 answers pipelined
+ * requests in the order they came). `send` queues one request; `flush` writes every queued one
+ * in a single write. A reply that closes the connection fails the requests behind it.
+ */
+export class PipelinedHttpConnection {
+  readonly #socket: Socket
+  #buf: Buffer = Buffer.alloc(0)
+  readonly #pending: { resolve: (r: HttpReply) => void; reject: (e: Error) => void }[] = []
+  #out: (string | Buffer)[] = []
+  #closed = false
+
+  constructor(ep: Endpoint, localAddress?: string) {
+    const s = connect({ host: ep.host, port: ep.port, localAddress })
+    s.setNoDelay(true)
+    s.on('data', (chunk: Buffer) => this.#onData(chunk))
+    const fail = (err?: Error) => {
+      this.#closed = true
+      for (const p of this.#pending.splice(0)) {
+        p.reject(err ?? new Error('connection closed before the response'))
+      }
+    }
+    s.on('error', fail)
+    s.on('close', () => fail())
+    this.#socket = s
+  }
+
+  /** Whether the connection has closed (every request sent after that fails). */
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** Queues one request (head with its blank line, then body); sent by `flush`. */
+  send(head: string, body?: Buffer): Promise<HttpReply> {
+    if (this.#closed) return Promise.reject(new Error('connection closed'))
+    this.#out.push(head)
+    if (body && body.length > 0) this.#out.push(body)
+    return new Promise((resolve, reject) => this.#pending.push({ resolve, reject }))
+  }
+
+  /** Writes every queued request in one write. */
+  flush(): void {
+    if (this.#out.length === 0 || this.#closed) return
+    const bytes = Buffer.concat(this.#out.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)))
+    this.#out = []
+    this.#socket.write(bytes)
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk])
+    for (;;) {
+      const r = completeReply(this.#buf)
+      if (!r) return
+      this.#buf = this.#buf.subarray(r.end)
+      this.#pending.shift()?.resolve({ status: r.status })
+      if (r.close) {
+        this.close()
+        return
+      }
+    }
+  }
+
+  close(): void {
+    this.#socket.destroy()
+  }
+}

@@ -1,5 +1,5 @@
 import { Histogram, nowUs } from './histogram.ts'
-import { RawHttpConnection, publishHead } from './http-client.ts'
+import { PipelinedHttpConnection, RawHttpConnection, publishHead } from './http-client.ts'
 import type { ApiKind, Endpoint, TopicRange } from './types.ts'
 
 export interface PublishSpec {
@@ -21,6 +21,12 @@ export interface PublishSpec {
   idPrefix: string
   /** Where in the topic range this worker starts (workers share the range out). */
   offset?: number
+  /**
+   * Pipelining: each connection has up to `depth` requests in flight. `batch`: `depth` requests
+   * leave in one write and the next batch waits for every reply; otherwise a new request leaves
+   * as soon as a reply comes back (a publisher going as fast as the server answers).
+   */
+  pipeline?: { depth: number; batch: boolean }
 }
 
 export interface PublishResult {
@@ -51,6 +57,7 @@ function body(bytes: number): Buffer {
 }
 
 export async function runPublishers(spec: PublishSpec): Promise<PublishResult> {
+  if (spec.pipeline) return runPipelined(spec, spec.pipeline)
   const conns = Array.from(
     { length: spec.conns },
     (_, i) =>
@@ -105,6 +112,102 @@ export async function runPublishers(spec: PublishSpec): Promise<PublishResult> {
       }),
     )
   }
+  for (const c of conns) c.close()
+  res.reply = reply.toJSON()
+  return res
+}
+
+/** `runPublishers` with pipelined requests (see `PublishSpec.pipeline`). */
+async function runPipelined(
+  spec: PublishSpec,
+  { depth, batch }: { depth: number; batch: boolean },
+): Promise<PublishResult> {
+  const conns = Array.from(
+    { length: spec.conns },
+    (_, i) =>
+      new PipelinedHttpConnection(
+        spec.endpoints[i % spec.endpoints.length] as Endpoint,
+        spec.localAddress,
+      ),
+  )
+  const span = spec.topics.to - spec.topics.from
+  const reply = new Histogram()
+  const res: PublishResult = {
+    sent: 0,
+    ok: 0,
+    failed: 0,
+    statuses: {},
+    firstUs: 0,
+    lastUs: 0,
+    reply: reply.toJSON(),
+    late: 0,
+    errors: [],
+  }
+  const limit = spec.count ?? Number.POSITIVE_INFINITY
+  const deadline = spec.durationMs ? Date.now() + spec.durationMs : Number.POSITIVE_INFINITY
+  const more = (c: PipelinedHttpConnection) =>
+    !c.closed && res.sent < limit && Date.now() < deadline
+  const one = (c: PipelinedHttpConnection, ep: Endpoint): Promise<void> => {
+    const i = res.sent++
+    const topic = `${spec.topics.prefix}-${spec.topics.from + ((i + (spec.offset ?? 0)) % span)}`
+    const b = body(spec.bodyBytes)
+    const head = publishHead(spec.kind, ep, spec.apiKey, topic, `${spec.idPrefix}${i}`, b.length)
+    const t0 = nowUs()
+    if (res.firstUs === 0) res.firstUs = t0
+    return c.send(head, b).then(
+      (r) => {
+        const key = String(r.status)
+        res.statuses[key] = (res.statuses[key] ?? 0) + 1
+        if (r.status >= 200 && r.status < 300) res.ok++
+        else res.failed++
+        const t1 = nowUs()
+        reply.record(t1 - t0)
+        res.lastUs = t1
+      },
+      (err: unknown) => {
+        res.failed++
+        if (res.errors.length < 5) res.errors.push((err as Error).message)
+      },
+    )
+  }
+  await Promise.all(
+    conns.map(async (c, k) => {
+      const ep = spec.endpoints[k % spec.endpoints.length] as Endpoint
+      if (batch) {
+        while (more(c)) {
+          const sent: Promise<void>[] = []
+          for (let j = 0; j < depth && more(c); j++) sent.push(one(c, ep))
+          c.flush()
+          await Promise.all(sent)
+        }
+        return
+      }
+      // A window of `depth`: every reply lets one more request go; the requests let go within
+      // one turn of the event loop leave in one write.
+      await new Promise<void>((done) => {
+        let active = 0
+        let flushing = false
+        const pump = () => {
+          while (active < depth && more(c)) {
+            active++
+            one(c, ep).then(() => {
+              active--
+              pump()
+            })
+          }
+          if (!flushing) {
+            flushing = true
+            setImmediate(() => {
+              flushing = false
+              c.flush()
+            })
+          }
+          if (active === 0) done()
+        }
+        pump()
+      })
+    }),
+  )
   for (const c of conns) c.close()
   res.reply = reply.toJSON()
   return res

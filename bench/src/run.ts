@@ -10,13 +10,22 @@ import { drop } from './scenarios/drop.ts'
 import { failed, fanout } from './scenarios/fanout.ts'
 import { latency } from './scenarios/latency.ts'
 import { manyTopics } from './scenarios/many-topics.ts'
+import { pipelined } from './scenarios/pipelined.ts'
 import { publish } from './scenarios/publish.ts'
 import { SIZES, type Sizes, withOverrides } from './scenarios/sizes.ts'
 import type { RunningTarget, TargetKind } from './targets/types.ts'
 import type { CaseResult, MachineInfo, TargetDescription } from './types.ts'
 
 /** Order matters: connections first, on a fresh process, so its memory figure starts clean. */
-export const SCENARIOS: Scenario[] = [connections, fanout, manyTopics, latency, publish, drop]
+export const SCENARIOS: Scenario[] = [
+  connections,
+  fanout,
+  manyTopics,
+  latency,
+  publish,
+  drop,
+  pipelined,
+]
 
 export interface RunOptions {
   mode: 'quick' | 'full'

@@ -39,6 +39,7 @@ export const KEY_METRIC: Record<string, string> = {
   drop: 'requestsPerSec',
   connections: 'kibPerConnection',
   publish: 'publishesPerSec',
+  pipelined: 'publishesPerSec',
 }
 
 /** The drop path's second case is judged by its answer time, not by throughput. */
@@ -47,7 +48,15 @@ export function keyMetricOf(scenario: string, caseLabel: string): string {
   return KEY_METRIC[scenario] ?? ''
 }
 
-export const SCENARIO_ORDER = ['fanout', 'many-topics', 'latency', 'drop', 'connections', 'publish']
+export const SCENARIO_ORDER = [
+  'fanout',
+  'many-topics',
+  'latency',
+  'drop',
+  'pipelined',
+  'connections',
+  'publish',
+]
 
 export const SCENARIO_TITLES: Record<string, string> = {
   fanout: 'Fan-out: one topic, N subscribers, publishing at saturation',
@@ -56,6 +65,7 @@ export const SCENARIO_TITLES: Record<string, string> = {
   drop: 'Drop path: publishes to topics without subscribers',
   connections: 'Idle connections: memory per connection and connect rate',
   publish: 'Publish API: throughput by body size (one subscriber)',
+  pipelined: 'Pipelined publishes: several requests in flight on one connection',
 }
 
 export function formatValue(v: number | null | undefined): string {

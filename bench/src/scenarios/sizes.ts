@@ -8,6 +8,8 @@ export interface Sizes {
   /** Idle SSE connections held at once (per case), and which exceed one process. */
   connections: { counts: number[] }
   publish: { seconds: number; conns: number; bodies: number[] }
+  /** Pipelined publishes: `depth` requests per write on `conns` connections; one publisher's `window`. */
+  pipelined: { seconds: number; conns: number; depth: number; window: number }
   /** Subscriber processes in the load generator (more for many connections). */
   subscriberProcs: number
   publisherProcs: number
@@ -22,6 +24,7 @@ export const SIZES: Record<'quick' | 'full', Sizes> = {
     drop: { seconds: 3, conns: 16, partialTries: 3, partialTimeoutMs: 2_000 },
     connections: { counts: [5_000] },
     publish: { seconds: 2, conns: 8, bodies: [16, 16_384] },
+    pipelined: { seconds: 3, conns: 16, depth: 8, window: 64 },
     subscriberProcs: 2,
     publisherProcs: 2,
   },
@@ -33,6 +36,7 @@ export const SIZES: Record<'quick' | 'full', Sizes> = {
     drop: { seconds: 5, conns: 16, partialTries: 5, partialTimeoutMs: 3_000 },
     connections: { counts: [10_000, 18_000, 50_000] },
     publish: { seconds: 5, conns: 8, bodies: [16, 16_384] },
+    pipelined: { seconds: 5, conns: 16, depth: 8, window: 64 },
     subscriberProcs: 4,
     publisherProcs: 2,
   },
