@@ -64,6 +64,23 @@ class IncomingHeaders implements HeaderSource {
   }
 }
 
+/** What the core's publish decision reads of a native request: one object per publish. */
+class NativePublish extends IncomingHeaders implements PublishRequest {
+  readonly #req: IncomingMessage
+  readonly #bodyTimeoutMs: number
+  constructor(req: IncomingMessage, bodyTimeoutMs: number) {
+    super(req)
+    this.#req = req
+    this.#bodyTimeoutMs = bodyTimeoutMs
+  }
+  get headers(): HeaderSource {
+    return this
+  }
+  readBody(max: number): Promise<string> {
+    return readIncomingText(this.#req, max, this.#bodyTimeoutMs)
+  }
+}
+
 /** Writes a whole JSON answer; closes the connection when the request body was left unread. */
 function send(
   req: IncomingMessage,
@@ -173,10 +190,7 @@ export function createFastPublish(opts: {
 }): (req: IncomingMessage, res: ServerResponse) => void {
   const { publish, corsOrigins, bodyTimeoutMs, log } = opts
   return function fastPublish(req, res) {
-    publish({
-      headers: new IncomingHeaders(req),
-      readBody: (max) => readIncomingText(req, max, bodyTimeoutMs),
-    }).then(
+    publish(new NativePublish(req, bodyTimeoutMs)).then(
       (answer) => sendAccepted(req, res, corsOrigins, JSON.stringify(answer)),
       (err: unknown) => sendError(req, res, corsOrigins, log, err),
     )

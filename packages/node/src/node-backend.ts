@@ -31,6 +31,8 @@ import { CONNECTED_CHUNK, END_CHUNK, chunkBytes, chunkOf } from './frames.ts'
 import type { TopicNamespace } from './namespace.ts'
 
 const CONNECTION = Symbol('connection')
+/** What `dropped` returns when the drop is done at once. */
+const DONE: Promise<void> = Promise.resolve()
 
 /** The `close` listener of every stream's socket (`this`): one function, no closure per connection. */
 function socketGone(this: Socket & { [CONNECTION]?: LocalConnection }): void {
@@ -97,12 +99,8 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     const ns = this.#ns
     // One process: the answer is at hand, no promise per topic (the drop path's common case).
     if (ns.liveNow) {
-      const liveNow = ns.liveNow.bind(ns)
-      return topics.length === 1
-        ? liveNow(topics[0] as string)
-          ? topics
-          : []
-        : topics.filter(liveNow)
+      if (topics.length === 1) return ns.liveNow(topics[0] as string) ? topics : []
+      return topics.filter((t) => ns.liveNow?.(t))
     }
     return Promise.all(topics.map((t) => ns.get(ns.idFromName(t)).probe())).then((live) =>
       topics.filter((_, i) => live[i]),
@@ -120,13 +118,19 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     return {}
   }
 
-  async dropped(topics: string[], id: string): Promise<void> {
+  dropped(topics: string[], id: string): Promise<void> {
     this.counters.dropped += topics.length
     const ns = this.#ns
     if (ns.dropNow) {
+      // One process: done at once (the drop path allocates no promise for it).
       for (const t of topics) ns.dropNow(t, id)
-      return
+      return DONE
     }
+    return this.#droppedAsync(topics, id)
+  }
+
+  async #droppedAsync(topics: string[], id: string): Promise<void> {
+    const ns = this.#ns
     await Promise.all(
       topics.map((t) =>
         ns
