@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     console.error(`sse-gateway: ${(err as Error).message}`)
     process.exit(2)
   }
-  // Log lines are buffered and written at most a second late (or at 4 KiB): one write per drop
+  // Log lines are buffered and written at most a second late (or at 16 KiB): one write per drop
   // would cost the drop path a system call per request. Flushed before every exit below.
   const dest = batchedDestination(1)
   const exit = (code: number) => {
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const adminDir = process.env.ADMIN_UI_DIR ?? resolve(here, '../../../apps/admin/dist')
   let gw: Awaited<ReturnType<typeof startGateway>>
   try {
-    // The request path's info lines (one per drop) framed without pino's general serializer.
+    // The gateway's info lines with flat fields (one per drop) framed without pino's serializer.
     gw = await startGateway(config, { log: framedInfo(log, dest), adminDir })
   } catch (err) {
     const line = listenError(err, config.host, config.port)
