@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { pidsNamed } from '../proc.ts'
 import {
   type RunningTarget,
   type StartOptions,
@@ -107,6 +108,7 @@ export function workerdTarget(root: string, opts: { wrangler?: boolean } = {}): 
       publishAt: [{ host: '127.0.0.1', port }],
       subscribeAt: [{ host: '127.0.0.1', port }],
       pids: p.tree,
+      runtimePids: () => pidsNamed(p.tree(), 'workerd'),
       connectionsPerProcess: 19_000,
       stop: () => p.stop(),
     }
@@ -148,7 +150,7 @@ export function workerdTarget(root: string, opts: { wrangler?: boolean } = {}): 
       '--log-level',
       'warn',
     )
-    args.push('--var', `API_KEYS:${API_KEY}`)
+    args.push('--var', `API_KEYS:${API_KEY}`, '--var', 'UNREAD_BODY:hold')
     const p = spawnTo(startOpts.rawDir, 'workerd', process.execPath, args, WRANGLER_ENV, dir)
     const stop = async () => {
       await p.stop()
@@ -170,6 +172,7 @@ export function workerdTarget(root: string, opts: { wrangler?: boolean } = {}): 
       publishAt: [{ host: '127.0.0.1', port }],
       subscribeAt: [{ host: '127.0.0.1', port }],
       pids: p.tree,
+      runtimePids: () => pidsNamed(p.tree(), 'workerd'),
       connectionsPerProcess: 19_000,
       stop,
     }

@@ -42,7 +42,11 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
    */
   readonly #tailed = new Set<string>()
 
-  constructor(env: Env, settings: Settings, log: Logger) {
+  /** The client's address when the runtime gives none (`cf-connecting-ip`): see worker.ts. */
+  readonly #clientAddress: string | null
+
+  constructor(env: Env, settings: Settings, log: Logger, clientAddress?: string) {
+    this.#clientAddress = clientAddress ?? null
     this.#env = env
     this.#settings = settings
     this.#log = log
@@ -87,7 +91,7 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
     const conn: ConnHeader = {
       id: req.connectionId,
       topics: req.topics,
-      remoteAddress: c.req.header('cf-connecting-ip') ?? null,
+      remoteAddress: c.req.header('cf-connecting-ip') ?? this.#clientAddress,
       userAgent: req.userAgent ?? null,
       lastEventId: req.lastEventId ?? null,
     }
