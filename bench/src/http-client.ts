@@ -136,7 +136,7 @@ export function subscribeHead(
     // The key is not checked by this client: the 101 is all it needs.
     return (
       `GET /ws?topic=${topic} HTTP/1.1\r\n${host}upgrade: websocket\r\nconnection: Upgrade\r\n` +
-      'sec-websocket-key: c3NlLWdhdGV3YXktYmVuY2g=\r\nsec-websocket-version: 13\r\n\r\n'
+      'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n'
     )
   }
   const path = kind === 'nchan' ? `/sub?id=${topic}` : `/sse?topic=${topic}`

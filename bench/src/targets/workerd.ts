@@ -69,7 +69,7 @@ export function workerdTarget(root: string, opts: { wrangler?: boolean } = {}): 
     // a proxy Worker: the quick sizes would not fit in minutes.
     sizeLimits: [
       'fanout.subscribers=100',
-      'fanout.deliveriesPerBurst=10000',
+      'fanout.deliveriesPerBurst=50000',
       'fanout.rounds=1',
       'latency.subscribers=100',
       'manyTopics.topics=100',

@@ -49,10 +49,10 @@ function build(
     metrics: async () => renderMetrics(await backend.stats()),
     beforeRoutes: serveAdminUi,
   })
-  if (unread === 'leave') return (req, e, ctx) => app.fetch(req, e, ctx) as Promise<Response>
   return async (req, e, ctx) => {
     const res = await app.fetch(req, e, ctx)
-    return answerBeforeBody(req, res, ctx, unread)
+    backend.flushCounts(ctx)
+    return unread === 'leave' ? res : answerBeforeBody(req, res, ctx, unread)
   }
 }
 
