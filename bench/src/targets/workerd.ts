@@ -102,7 +102,7 @@ export function workerdTarget(root: string, opts: { wrangler?: boolean } = {}): 
       name: 'workerd',
       label: 'Worker in Miniflare, as make cf-dev (local workerd)',
       detail:
-        'packages/cloudflare bundled once, in Miniflare 4.20260426 (workerd + Durable Objects, local, no dev proxy, storage in memory), default vars; smaller sizes (see its cases)',
+        "packages/cloudflare bundled once, in Miniflare 4.20260426 (workerd + Durable Objects, local; the Worker's Gateway entrypoint on workerd's own socket: no dev proxy, no Miniflare entry Worker; storage in memory), default vars but LOG_LEVEL=warn; smaller sizes (see its cases)",
       kind: 'gateway',
       apiKey: API_KEY,
       publishAt: [{ host: '127.0.0.1', port }],
