@@ -3,9 +3,11 @@
  * - `leave` (the default, production): nothing. The platform discards it; the drop path never
  *   touches the body.
  * - `drain` (`make cf-dev`: the `Gateway` entrypoint of worker.ts): the answer goes out as it
- *   is, and the body is read and thrown away in the background. workerd's own HTTP server,
- *   which serves the client directly there, closes a keep-alive connection whose request body
- *   was left unread, and the client would pay a new connection for every drop.
+ *   is, and a body of up to 1 MiB is read whole and thrown away in the background; a longer or
+ *   chunked one is held as below. workerd's own HTTP server, which serves the client directly
+ *   there, closes a keep-alive connection whose request body was left unread (the client would
+ *   pay a new connection for every drop), and resets it when the answer is complete while much
+ *   of the body is still arriving (the client can lose the answer).
  * - `hold` (`UNREAD_BODY=hold`, for `wrangler dev`): the answer is sent in full at once, but its
  *   stream ends only once the body has been read and thrown away. Under `wrangler dev` the
  *   request passes a proxy that stops forwarding the body once the Worker's response is
@@ -26,11 +28,15 @@ export function unreadBodyMode(raw: string | undefined): UnreadBody {
 /** Largest declared body read whole (one native read, no JavaScript per chunk) to discard it. */
 const READ_WHOLE_BYTES = 1_048_576
 
+/** The body's declared length (NaN when it is chunked). */
+function declaredBytes(req: Request): number {
+  return Number(req.headers.get('content-length') ?? Number.NaN)
+}
+
 /** Reads and forgets a request body nobody used; a client going away ends it too. */
 function discard(req: Request): Promise<void> {
-  const declared = Number(req.headers.get('content-length') ?? Number.NaN)
   const done = () => {}
-  if (declared <= READ_WHOLE_BYTES) return req.arrayBuffer().then(done, done)
+  if (declaredBytes(req) <= READ_WHOLE_BYTES) return req.arrayBuffer().then(done, done)
   return (req.body as ReadableStream).pipeTo(new WritableStream()).then(done, done)
 }
 
@@ -42,7 +48,7 @@ export async function answerBeforeBody(
   mode: UnreadBody,
 ): Promise<Response> {
   if (mode === 'leave' || req.body === null || req.bodyUsed || res.status === 101) return res
-  if (mode === 'drain') {
+  if (mode === 'drain' && declaredBytes(req) <= READ_WHOLE_BYTES) {
     ctx.waitUntil(discard(req))
     return res
   }
