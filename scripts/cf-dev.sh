@@ -45,6 +45,8 @@ esac
 
 if [ "$runtime" = wrangler ]; then
   args=(dev --ip "$host" --port "$port" --persist-to "$work/state" --env-file "$work/dev.env")
+  # Its proxy needs an unread body read before the answer ends (src/unread-body.ts).
+  args+=(--var UNREAD_BODY:hold)
   args+=(--inspector-port "$(node -e 'const s=require("node:net").createServer().listen(0,"127.0.0.1",()=>{process.stdout.write(String(s.address().port));s.close()})')")
 else
   # In memory: nothing on disk, nothing left after Ctrl-C.

@@ -124,10 +124,23 @@ export function publishHead(
   )
 }
 
-/** The request head of one subscription to `topic` (an SSE stream). */
-export function subscribeHead(kind: 'gateway' | 'nchan', ep: Endpoint, topic: string): string {
+/** The request head of one subscription to `topic`: an SSE stream, or a WebSocket upgrade. */
+export function subscribeHead(
+  kind: 'gateway' | 'nchan',
+  ep: Endpoint,
+  topic: string,
+  transport: 'sse' | 'ws' = 'sse',
+): string {
+  const host = `host: ${ep.host}:${ep.port}\r\n`
+  if (transport === 'ws') {
+    // The key is not checked by this client: the 101 is all it needs.
+    return (
+      `GET /ws?topic=${topic} HTTP/1.1\r\n${host}upgrade: websocket\r\nconnection: Upgrade\r\n` +
+      'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n'
+    )
+  }
   const path = kind === 'nchan' ? `/sub?id=${topic}` : `/sse?topic=${topic}`
-  return `GET ${path} HTTP/1.1\r\nhost: ${ep.host}:${ep.port}\r\naccept: text/event-stream\r\n\r\n`
+  return `GET ${path} HTTP/1.1\r\n${host}accept: text/event-stream\r\n\r\n`
 }
 
 /** One complete reply at the start of `buf`: its status, where it ends, whether the server closes. */

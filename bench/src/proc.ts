@@ -32,6 +32,11 @@ export function processTree(pid: number): number[] {
   return out
 }
 
+/** The processes among `pids` whose command name (`/proc/<pid>/comm`) is `name`. */
+export function pidsNamed(pids: number[], name: string): number[] {
+  return pids.filter((pid) => read(`/proc/${pid}/comm`)?.trim() === name)
+}
+
 /** CPU seconds (user + system) used so far by these processes. */
 export function cpuSeconds(pids: number[]): number {
   let ticks = 0

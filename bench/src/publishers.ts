@@ -27,6 +27,8 @@ export interface PublishSpec {
    * as soon as a reply comes back (a publisher going as fast as the server answers).
    */
   pipeline?: { depth: number; batch: boolean }
+  /** Instead of publishing: `GET` this path (a trivial route, e.g. /healthz), no body. */
+  get?: string
 }
 
 export interface PublishResult {
@@ -82,8 +84,10 @@ export async function runPublishers(spec: PublishSpec): Promise<PublishResult> {
   const one = async (c: RawHttpConnection, ep: Endpoint) => {
     const i = res.sent++
     const topic = `${spec.topics.prefix}-${spec.topics.from + ((i + (spec.offset ?? 0)) % span)}`
-    const b = body(spec.bodyBytes)
-    const head = publishHead(spec.kind, ep, spec.apiKey, topic, `${spec.idPrefix}${i}`, b.length)
+    const b = spec.get === undefined ? body(spec.bodyBytes) : undefined
+    const head = b
+      ? publishHead(spec.kind, ep, spec.apiKey, topic, `${spec.idPrefix}${i}`, b.length)
+      : `GET ${spec.get} HTTP/1.1\r\nhost: ${ep.host}:${ep.port}\r\n\r\n`
     const t0 = nowUs()
     if (res.firstUs === 0) res.firstUs = t0
     try {

@@ -130,8 +130,18 @@ function sessions(
 ): Array<{ scenarios: Scenario[]; sizes: Sizes }> {
   const out: Array<{ scenarios: Scenario[]; sizes: Sizes }> = []
   if (scenarios.includes(connections)) {
-    for (const n of sizes.connections.counts) {
-      out.push({ scenarios: [connections], sizes: { ...sizes, connections: { counts: [n] } } })
+    const c = sizes.connections
+    for (const n of c.counts) {
+      out.push({
+        scenarios: [connections],
+        sizes: { ...sizes, connections: { ...c, counts: [n], wsCounts: [] } },
+      })
+    }
+    for (const n of c.wsCounts) {
+      out.push({
+        scenarios: [connections],
+        sizes: { ...sizes, connections: { ...c, counts: [], wsCounts: [n] } },
+      })
     }
   }
   const rest = scenarios.filter((s) => s !== connections)

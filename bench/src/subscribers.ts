@@ -12,6 +12,11 @@ export interface OpenSpec {
   topics: TopicRange
   /** Subscriptions per topic. */
   copies: number
+  /**
+   * `ws`: WebSocket subscribers, held idle (their frames are not counted; for the memory of
+   * idle connections). Default `sse`.
+   */
+  transport?: 'sse' | 'ws' | undefined
   /** Source addresses to bind, in turn (each has ~28,000 ephemeral ports). */
   localAddresses?: string[] | undefined
   /** Connects in flight at once (the server's listen backlog is finite). */
@@ -80,7 +85,7 @@ export class SubscriberSet {
           )
           inFlight++
           const from = spec.localAddresses?.[i % spec.localAddresses.length]
-          this.#connect(spec.kind, ep, topic, from, deadline)
+          this.#connect(spec.kind, ep, topic, from, deadline, spec.transport ?? 'sse')
             .then(
               () => opened++,
               (err: Error) => {
@@ -107,7 +112,9 @@ export class SubscriberSet {
     topic: string,
     localAddress: string | undefined,
     deadline: number,
+    transport: 'sse' | 'ws',
   ): Promise<void> {
+    const ok = transport === 'ws' ? '101' : '200'
     return new Promise((resolve, reject) => {
       const s = connect({ host: ep.host, port: ep.port, localAddress })
       let head = true
@@ -138,7 +145,7 @@ export class SubscriberSet {
             return
           }
           const status = buf.toString('latin1', 9, 12)
-          if (status !== '200') {
+          if (status !== ok) {
             clearTimeout(timer)
             s.destroy()
             reject(new Error(`HTTP ${status}: ${buf.toString('latin1', 0, Math.min(end, 200))}`))
@@ -151,9 +158,10 @@ export class SubscriberSet {
           resolve()
           buf = buf.subarray(end + 4)
         }
+        if (transport === 'ws') return
         pending = this.#scan(buf, slot)
       })
-      s.write(subscribeHead(kind, ep, topic))
+      s.write(subscribeHead(kind, ep, topic, transport))
     })
   }
 

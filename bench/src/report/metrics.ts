@@ -29,6 +29,12 @@ export const METRICS: Record<string, MetricInfo> = {
   serverMiB: { label: 'server MiB', better: 'none' },
   connections: { label: 'connections', better: 'none' },
   mibPerSec: { label: 'MiB/s', better: 'higher' },
+  cpuUsPerDrop: { label: 'server CPU µs per drop', better: 'lower' },
+  cpuUsPerPublish: { label: 'server CPU µs per publish', better: 'lower' },
+  cpuUsPerDelivery: { label: 'server CPU µs per delivery', better: 'lower' },
+  cpuUsPerRequest: { label: 'server CPU µs per request', better: 'lower' },
+  mibAfterIdle: { label: 'server MiB after idling', better: 'none' },
+  kibPerConnectionAfterIdle: { label: 'KiB per connection after idling', better: 'lower' },
 }
 
 /** The one figure per scenario that the ratios and the chart use. */

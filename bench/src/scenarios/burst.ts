@@ -9,6 +9,8 @@ export interface BurstOutcome {
   complete: boolean
   failedPublishes: number
   cpu: CaseResult['cpu']
+  /** CPU seconds the target's serving processes used for the burst. */
+  serverSeconds: number
 }
 
 /**
@@ -26,7 +28,7 @@ export async function burst(
 ): Promise<BurstOutcome> {
   await ctx.pool.each('reset')
   const expected = count * subscribersPerTopic
-  const { value, cpu } = await withCpu(ctx, async () => {
+  const { value, cpu, serverSeconds } = await withCpu(ctx, async () => {
     const pub = await publishAll(ctx, {
       endpoints: ctx.target.publishAt,
       conns,
@@ -47,6 +49,7 @@ export async function burst(
     complete: got.complete,
     failedPublishes: pub.failed,
     cpu,
+    serverSeconds,
   }
 }
 

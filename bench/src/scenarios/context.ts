@@ -1,5 +1,5 @@
 import { Histogram } from '../histogram.ts'
-import { CpuMeter } from '../proc.ts'
+import { CpuMeter, cpuSeconds } from '../proc.ts'
 import type { LoadPool, LoadWorker } from '../pool.ts'
 import type { PublishResult, PublishSpec } from '../publishers.ts'
 import type { OpenResult } from '../subscribers.ts'
@@ -42,6 +42,7 @@ export async function openSubscribers(
   copies: number,
   endpoints: Endpoint[] = ctx.target.subscribeAt,
   workers = Math.min(2, ctx.pool.subscribers.length),
+  transport: 'sse' | 'ws' = 'sse',
 ): Promise<OpenResult & { rate: number }> {
   const ws = ctx.pool.subscribers.slice(0, workers)
   const span = topics.to - topics.from
@@ -63,6 +64,7 @@ export async function openSubscribers(
       kind: ctx.target.kind,
       endpoints,
       ...slice,
+      transport,
       localAddresses: sourceAddresses(w.index),
       concurrency: 200,
       timeoutMs: 120_000,
@@ -168,18 +170,39 @@ export async function warmUp(ctx: BenchContext, topics: TopicRange, timeoutMs = 
   await ctx.pool.each('reset')
 }
 
-/** Runs `fn` while measuring the target's CPU and the load generator's, in % of one core. */
+/** The processes that serve the target's requests (see RunningTarget.runtimePids). */
+export function runtimePids(ctx: BenchContext): number[] {
+  return ctx.target.runtimePids?.() ?? ctx.target.pids()
+}
+
+/**
+ * Runs `fn` while measuring the target's CPU and the load generator's, in % of one core, and
+ * the CPU seconds the target's serving processes used (`serverSeconds`: divided by the
+ * operations, the CPU time per publish, drop or delivery).
+ */
 export async function withCpu<T>(
   ctx: BenchContext,
   fn: () => Promise<T>,
-): Promise<{ value: T; cpu: CaseResult['cpu'] }> {
+): Promise<{ value: T; cpu: CaseResult['cpu']; serverSeconds: number }> {
   const meter = new CpuMeter(() => ctx.target.pids())
   const load0 = await ctx.pool.cpuSeconds()
+  const run0 = cpuSeconds(runtimePids(ctx))
   const t0 = performance.now()
   meter.start()
   const value = await fn()
   const server = meter.stop()
+  const serverSeconds = cpuSeconds(runtimePids(ctx)) - run0
   const wall = (performance.now() - t0) / 1000
   const loadgen = (((await ctx.pool.cpuSeconds()) - load0) / wall) * 100
-  return { value, cpu: { server: Math.round(server), loadgen: Math.round(loadgen) } }
+  return {
+    value,
+    cpu: { server: Math.round(server), loadgen: Math.round(loadgen) },
+    serverSeconds,
+  }
+}
+
+/** CPU µs per operation (the /proc clock counts in 10 ms steps: null below 5 ticks). */
+export function cpuUsPer(serverSeconds: number, ops: number): number | null {
+  if (ops <= 0 || serverSeconds < 0.05) return null
+  return Math.round((serverSeconds / ops) * 1e6 * 10) / 10
 }

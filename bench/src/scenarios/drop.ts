@@ -1,12 +1,15 @@
 import { Histogram } from '../histogram.ts'
 import { PARTIAL_DECLARED, type PublishResult } from '../publishers.ts'
 import type { CaseResult } from '../types.ts'
-import { type BenchContext, type Scenario, publishAll, withCpu, fmt } from './context.ts'
+import { type BenchContext, type Scenario, cpuUsPer, fmt, publishAll, withCpu } from './context.ts'
 import { failed } from './fanout.ts'
 
 /**
  * The drop path: publishes to topics nobody subscribes to, on keep-alive connections, as fast
- * as they go; then the time to answer a POST that declares 10 MB and sends 10 bytes.
+ * as they go (first one publish to each of the 1,000 topic names, then the same names for a few
+ * seconds); the target's ceiling for a request that does nothing (`GET /healthz`); then the time
+ * to answer a POST that declares 100 kB and sends 10 bytes. Each rate comes with the target's
+ * CPU time per request.
  */
 export const drop: Scenario = {
   name: 'drop',
@@ -16,6 +19,29 @@ export const drop: Scenario = {
     const { seconds, conns, partialTries, partialTimeoutMs } = ctx.sizes.drop
     const topics = { prefix: 'nobody', from: 0, to: 1_000 }
     try {
+      // First publish to each topic name: where a topic has its own state (a Durable Object
+      // per topic), this is where it is created.
+      ctx.progress(`drop path: one publish to each of ${fmt(topics.to)} fresh topics`)
+      const { value: first, serverSeconds: firstSeconds } = await withCpu(ctx, () =>
+        publishAll(ctx, {
+          endpoints: ctx.target.publishAt,
+          conns,
+          topics,
+          bodyBytes: 16,
+          count: topics.to - topics.from,
+        }),
+      )
+      out.push({
+        scenario: 'drop',
+        case: `first publish to each of ${fmt(topics.to)} fresh topics`,
+        target: ctx.target.name,
+        metrics: {
+          requestsPerSec: Math.round(first.ok / first.seconds),
+          cpuUsPerDrop: cpuUsPer(firstSeconds, first.ok),
+        },
+        cpu: { server: 0, loadgen: 0 },
+        notes: statusNotes(first),
+      })
       ctx.progress(`drop path: ${seconds} s at saturation`)
       // Warm-up: half a second, not recorded.
       await publishAll(ctx, {
@@ -25,7 +51,11 @@ export const drop: Scenario = {
         bodyBytes: 16,
         durationMs: 500,
       })
-      const { value: pub, cpu } = await withCpu(ctx, () =>
+      const {
+        value: pub,
+        cpu,
+        serverSeconds,
+      } = await withCpu(ctx, () =>
         publishAll(ctx, {
           endpoints: ctx.target.publishAt,
           conns,
@@ -45,6 +75,7 @@ export const drop: Scenario = {
           requestsPerSec: Math.round(pub.ok / pub.seconds),
           replyP50Ms: Math.round(h.quantile(0.5) / 10) / 100,
           replyP99Ms: Math.round(h.quantile(0.99) / 10) / 100,
+          cpuUsPerDrop: cpuUsPer(serverSeconds, pub.ok),
         },
         cpu,
         notes: statusNotes(pub),
@@ -52,14 +83,58 @@ export const drop: Scenario = {
     } catch (err) {
       out.push(failed('drop', 'keep-alive, 16-byte body', ctx.target.name, err))
     }
+    if (ctx.target.kind === 'gateway') out.push(await trivialRoute(ctx))
     out.push(await partial(ctx, partialTries, partialTimeoutMs))
     return out
   },
 }
 
-function statusNotes(pub: PublishResult): string[] {
+/**
+ * The target's own ceiling for a request that does nothing: `GET /healthz` at saturation on the
+ * drop path's connections. The drop path cannot be faster than this on the same runtime.
+ */
+async function trivialRoute(ctx: BenchContext): Promise<CaseResult> {
+  const label = 'trivial route: GET /healthz'
+  const { seconds, conns } = ctx.sizes.drop
+  const spec = {
+    endpoints: ctx.target.publishAt,
+    conns,
+    topics: { prefix: 'healthz', from: 0, to: 1 },
+    bodyBytes: 0,
+    get: '/healthz',
+  }
+  try {
+    ctx.progress(`trivial route: ${seconds} s of GET /healthz at saturation`)
+    await publishAll(ctx, { ...spec, durationMs: 500 })
+    const {
+      value: pub,
+      cpu,
+      serverSeconds,
+    } = await withCpu(ctx, () => publishAll(ctx, { ...spec, durationMs: seconds * 1000 }))
+    const h = new Histogram()
+    h.merge(pub.reply)
+    ctx.progress(`trivial route: ${fmt(pub.ok / pub.seconds)} requests/s`)
+    return {
+      scenario: 'drop',
+      case: label,
+      target: ctx.target.name,
+      metrics: {
+        requestsPerSec: Math.round(pub.ok / pub.seconds),
+        replyP50Ms: Math.round(h.quantile(0.5) / 10) / 100,
+        replyP99Ms: Math.round(h.quantile(0.99) / 10) / 100,
+        cpuUsPerRequest: cpuUsPer(serverSeconds, pub.ok),
+      },
+      cpu,
+      notes: statusNotes(pub, '200'),
+    }
+  } catch (err) {
+    return failed('drop', label, ctx.target.name, err)
+  }
+}
+
+function statusNotes(pub: PublishResult, expected = '202'): string[] {
   const notes: string[] = []
-  const other = Object.entries(pub.statuses).filter(([s]) => s !== '202')
+  const other = Object.entries(pub.statuses).filter(([s]) => s !== expected)
   if (other.length > 0)
     notes.push(`replies other than 202: ${other.map(([s, n]) => `${n} × ${s}`).join(', ')}`)
   if (pub.errors.length > 0) notes.push(`errors: ${pub.errors[0]}`)

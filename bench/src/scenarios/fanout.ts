@@ -1,6 +1,6 @@
 import type { CaseResult } from '../types.ts'
 import { burst, burstNotes, median } from './burst.ts'
-import { type Scenario, openSubscribers, warmUp, fmt } from './context.ts'
+import { type Scenario, cpuUsPer, fmt, openSubscribers, warmUp } from './context.ts'
 
 /** One topic with N subscribers; publishes at saturation. */
 export const fanout: Scenario = {
@@ -40,6 +40,7 @@ export const fanout: Scenario = {
             publishesPerSec: Math.round(m.publishesPerSec),
             eventsPerBurst: count,
             subscribers: open.opened,
+            cpuUsPerDelivery: cpuUsPer(m.serverSeconds, m.delivered),
           },
           cpu: m.cpu,
           notes: [...notes, ...burstNotes(m)],

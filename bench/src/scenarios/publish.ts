@@ -7,6 +7,7 @@ import {
   waitDelivered,
   warmUp,
   withCpu,
+  cpuUsPer,
   fmt,
 } from './context.ts'
 import { failed } from './fanout.ts'
@@ -34,7 +35,7 @@ export const publish: Scenario = {
       try {
         ctx.progress(`publish ${label}: ${seconds} s`)
         await ctx.pool.each('reset')
-        const { value, cpu } = await withCpu(ctx, async () => {
+        const { value, cpu, serverSeconds } = await withCpu(ctx, async () => {
           const pub = await publishAll(ctx, {
             endpoints: ctx.target.publishAt,
             conns,
@@ -65,6 +66,7 @@ export const publish: Scenario = {
             mibPerSec: Math.round(((rate * bytes) / 1048576) * 10) / 10,
             replyP50Ms: Math.round(h.quantile(0.5) / 10) / 100,
             replyP99Ms: Math.round(h.quantile(0.99) / 10) / 100,
+            cpuUsPerPublish: cpuUsPer(serverSeconds, pub.ok),
           },
           cpu,
           notes,

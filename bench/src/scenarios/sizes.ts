@@ -5,8 +5,12 @@ export interface Sizes {
   manyTopics: { topics: number; publishes: number; rounds: number; conns: number }
   latency: { subscribers: number; rates: number[]; seconds: number }
   drop: { seconds: number; conns: number; partialTries: number; partialTimeoutMs: number }
-  /** Idle SSE connections held at once (per case), and which exceed one process. */
-  connections: { counts: number[] }
+  /**
+   * Idle SSE connections held at once (per case); idle WebSocket connections (per case, none by
+   * default); `idleMs`: after the first reading, wait this long and read the memory again (a
+   * Durable Object holding only hibernatable WebSockets is evicted after 10–20 s idle; 0 = once).
+   */
+  connections: { counts: number[]; wsCounts: number[]; idleMs: number }
   publish: { seconds: number; conns: number; bodies: number[] }
   /** Pipelined publishes: `depth` requests per write on `conns` connections; one publisher's `window`. */
   pipelined: { seconds: number; conns: number; depth: number; window: number }
@@ -18,11 +22,11 @@ export interface Sizes {
 export const SIZES: Record<'quick' | 'full', Sizes> = {
   quick: {
     mode: 'quick',
-    fanout: { subscribers: [1_000], deliveriesPerBurst: 200_000, rounds: 2, conns: 8 },
+    fanout: { subscribers: [100, 1_000], deliveriesPerBurst: 200_000, rounds: 2, conns: 8 },
     manyTopics: { topics: 1_000, publishes: 10_000, rounds: 1, conns: 16 },
     latency: { subscribers: 1_000, rates: [50], seconds: 5 },
     drop: { seconds: 3, conns: 16, partialTries: 3, partialTimeoutMs: 2_000 },
-    connections: { counts: [5_000] },
+    connections: { counts: [5_000], wsCounts: [], idleMs: 0 },
     publish: { seconds: 2, conns: 8, bodies: [16, 16_384] },
     pipelined: { seconds: 3, conns: 16, depth: 8, window: 64 },
     subscriberProcs: 2,
@@ -34,7 +38,7 @@ export const SIZES: Record<'quick' | 'full', Sizes> = {
     manyTopics: { topics: 10_000, publishes: 40_000, rounds: 2, conns: 16 },
     latency: { subscribers: 1_000, rates: [50, 200], seconds: 15 },
     drop: { seconds: 5, conns: 16, partialTries: 5, partialTimeoutMs: 3_000 },
-    connections: { counts: [10_000, 18_000, 50_000] },
+    connections: { counts: [10_000, 18_000, 50_000], wsCounts: [], idleMs: 0 },
     publish: { seconds: 5, conns: 8, bodies: [16, 16_384] },
     pipelined: { seconds: 5, conns: 16, depth: 8, window: 64 },
     subscriberProcs: 4,

@@ -19,6 +19,12 @@ export interface RunningTarget {
   subscribeAt: Endpoint[]
   /** Processes whose CPU and memory count as the target's (process trees). */
   pids(): number[]
+  /**
+   * The processes that serve the requests, when not all of `pids` do (workerd, not the Node
+   * process that runs Miniflare around it): the per-operation CPU and the memory per connection
+   * count these. Default: `pids`.
+   */
+  runtimePids?(): number[]
   /** Connections one process of this target can hold (its open-file limit, less a margin). */
   connectionsPerProcess: number
   stop(): Promise<void>

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { pidsNamed } from '../proc.ts'
 import {
   type RunningTarget,
   type StartOptions,
@@ -68,7 +69,7 @@ export function workerdTarget(root: string, opts: { wrangler?: boolean } = {}): 
     // a proxy Worker: the quick sizes would not fit in minutes.
     sizeLimits: [
       'fanout.subscribers=100',
-      'fanout.deliveriesPerBurst=10000',
+      'fanout.deliveriesPerBurst=50000',
       'fanout.rounds=1',
       'latency.subscribers=100',
       'manyTopics.topics=100',
@@ -101,12 +102,13 @@ export function workerdTarget(root: string, opts: { wrangler?: boolean } = {}): 
       name: 'workerd',
       label: 'Worker in Miniflare, as make cf-dev (local workerd)',
       detail:
-        'packages/cloudflare bundled once, in Miniflare 4.20260426 (workerd + Durable Objects, local, no dev proxy, storage in memory), default vars; smaller sizes (see its cases)',
+        "packages/cloudflare bundled once, in Miniflare 4.20260426 (workerd + Durable Objects, local; the Worker's Gateway entrypoint on workerd's own socket: no dev proxy, no Miniflare entry Worker; storage in memory), default vars but LOG_LEVEL=warn; smaller sizes (see its cases)",
       kind: 'gateway',
       apiKey: API_KEY,
       publishAt: [{ host: '127.0.0.1', port }],
       subscribeAt: [{ host: '127.0.0.1', port }],
       pids: p.tree,
+      runtimePids: () => pidsNamed(p.tree(), 'workerd'),
       connectionsPerProcess: 19_000,
       stop: () => p.stop(),
     }
@@ -148,7 +150,7 @@ export function workerdTarget(root: string, opts: { wrangler?: boolean } = {}): 
       '--log-level',
       'warn',
     )
-    args.push('--var', `API_KEYS:${API_KEY}`)
+    args.push('--var', `API_KEYS:${API_KEY}`, '--var', 'UNREAD_BODY:hold')
     const p = spawnTo(startOpts.rawDir, 'workerd', process.execPath, args, WRANGLER_ENV, dir)
     const stop = async () => {
       await p.stop()
@@ -170,6 +172,7 @@ export function workerdTarget(root: string, opts: { wrangler?: boolean } = {}): 
       publishAt: [{ host: '127.0.0.1', port }],
       subscribeAt: [{ host: '127.0.0.1', port }],
       pids: p.tree,
+      runtimePids: () => pidsNamed(p.tree(), 'workerd'),
       connectionsPerProcess: 19_000,
       stop,
     }

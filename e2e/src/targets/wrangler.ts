@@ -77,6 +77,8 @@ export async function startWranglerDev(
     LOG_LEVEL: 'warn',
     REPLAY_EVENTS: String(E2E_REPLAY_EVENTS),
     BODY_TIMEOUT_MS: String(E2E_BODY_TIMEOUT_MS),
+    // wrangler dev's proxy needs an unread body read before the answer ends (unread-body.ts).
+    UNREAD_BODY: 'hold',
     ...vars,
   }
   const args = [WRANGLER, 'dev', 'dist/worker.js', '-c', config, '--no-bundle']

@@ -1,6 +1,9 @@
 // The Worker in local workerd through Miniflare, without what `wrangler dev` adds on top: no
 // proxy Worker in front of it, no request log, no local explorer, no file watching, and Durable
-// Object storage in memory (fresh on every start) unless --persist-to is given.
+// Object storage in memory (fresh on every start) unless --persist-to is given. The port serves
+// the Worker's `Gateway` entrypoint directly (src/worker.ts), as production runs a Worker with
+// `run_worker_first`: Miniflare's own entry and asset-router Workers, which would run before it
+// on every request, are left out.
 //
 //   node scripts/dev.mjs [--ip 127.0.0.1] [--port 8787] [--persist-to DIR]
 //                        [--env-file FILE] [--var NAME:value]...
@@ -79,8 +82,11 @@ const mf = new Miniflare({
   modulesRoot: join(work, 'dist'),
   cf: false, // no look-up of Cloudflare's `Request.cf` sample (offline, and not needed)
   bindings: { ...workerOptions.bindings, ...overrides },
-  host: values.ip,
-  port: Number(values.port),
+  // Miniflare's own entry socket (a free loopback port, unused): requests go to the one below.
+  host: '127.0.0.1',
+  port: 0,
+  unsafeDirectSockets: [{ host: values.ip, port: Number(values.port), entrypoint: 'Gateway' }],
+  logRequests: false,
   durableObjectsPersist: values['persist-to'] ? resolve(values['persist-to'], 'do') : false,
   log: new Log(LogLevel.WARN),
 })
@@ -97,7 +103,8 @@ process.on('SIGINT', () => void stop(130))
 process.on('SIGTERM', () => void stop(143))
 
 try {
-  const url = await mf.ready
+  await mf.ready
+  const url = await mf.unsafeGetDirectURL(undefined, 'Gateway')
   process.stdout.write(`ready ${url.href}\n`)
 } catch (err) {
   process.stderr.write(`could not start workerd: ${err?.message ?? err}\n`)

@@ -26,6 +26,9 @@ import { CONN_HEADER, type ConnHeader, HUB_ORIGIN as HUB, encodeAsk } from './wi
 
 export type CfContext = Context<{ Bindings: Env }>
 
+/** How long the Worker gathers publish and drop counts before reporting them. */
+const COUNT_FLUSH_MS = 1_000
+
 /**
  * The gateway's runtime on Cloudflare: every topic is a `TopicHub` Durable Object, the admin
  * views come from `Registry` objects. The Worker holds no state between requests.
@@ -41,8 +44,15 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
    * drop path of a topic nobody tails costs one call to its object. A per-request hint, not state.
    */
   readonly #tailed = new Set<string>()
+  /** Publish requests and dropped topics not yet reported to the registry (see flushCounts). */
+  #counts = { published: 0, dropped: 0 }
+  #flushing = false
 
-  constructor(env: Env, settings: Settings, log: Logger) {
+  /** The client's address when the runtime gives none (`cf-connecting-ip`): see worker.ts. */
+  readonly #clientAddress: string | null
+
+  constructor(env: Env, settings: Settings, log: Logger, clientAddress?: string) {
+    this.#clientAddress = clientAddress ?? null
     this.#env = env
     this.#settings = settings
     this.#log = log
@@ -51,7 +61,7 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
   }
 
   async liveTopics(topics: string[]): Promise<string[]> {
-    const probes = await Promise.all(topics.map((t, i) => hubFor(this.#env, t).probe(t, i === 0)))
+    const probes = await Promise.all(topics.map((t) => hubFor(this.#env, t).probe(t)))
     const live: string[] = []
     topics.forEach((t, i) => {
       const p = probes[i]
@@ -59,7 +69,35 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
       else this.#tailed.delete(t)
       if (p?.live) live.push(t)
     })
+    this.#counts.published += 1
+    this.#counts.dropped += topics.length - live.length
     return live
+  }
+
+  /**
+   * Sends the publishes and drops this isolate counted to the registry, about a second after
+   * the first one, in the background of the request that calls it (the Worker calls it after
+   * every request): one registry call a second per isolate, however many topics it drops to.
+   * Delivery counters come from the topic objects.
+   */
+  flushCounts(ctx: ExecutionContext): void {
+    if (this.#flushing || (this.#counts.published === 0 && this.#counts.dropped === 0)) return
+    this.#flushing = true
+    const loop = async () => {
+      while (this.#counts.published > 0 || this.#counts.dropped > 0) {
+        await new Promise((r) => setTimeout(r, COUNT_FLUSH_MS))
+        const delta = this.#counts
+        this.#counts = { published: 0, dropped: 0 }
+        await registryFor(this.#env, this.#settings.registryShards, this.nodeId)
+          .count(delta)
+          .catch((err: unknown) => this.#log.warn({ err }, 'could not report counters'))
+      }
+    }
+    ctx.waitUntil(
+      loop().finally(() => {
+        this.#flushing = false
+      }),
+    )
   }
 
   async publish(events: GatewayEvent[]): Promise<{ subscribers: number }> {
@@ -87,7 +125,7 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
     const conn: ConnHeader = {
       id: req.connectionId,
       topics: req.topics,
-      remoteAddress: c.req.header('cf-connecting-ip') ?? null,
+      remoteAddress: c.req.header('cf-connecting-ip') ?? this.#clientAddress,
       userAgent: req.userAgent ?? null,
       lastEventId: req.lastEventId ?? null,
     }

@@ -26,6 +26,8 @@ export interface Env {
   REPLAY_TOPIC_BYTES?: string
   /** A topic stays live this long after its last subscriber leaves; default 0. */
   LINGER_MS?: string
+  /** What happens to a request body left unread (src/unread-body.ts): `drain` (default) or `hold` (wrangler dev). */
+  UNREAD_BODY?: string
 }
 
 /** FNV-1a: a stable, well-spread hash of a name, to pick a registry shard. */

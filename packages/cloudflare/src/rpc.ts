@@ -17,7 +17,7 @@ export interface Probe {
 /** One topic's object (`idFromName(topic)`). */
 export interface TopicHubApi extends Rpc.DurableObjectBranded {
   /** The drop decision; a drop takes the topic's next sequence number. */
-  probe(topic: string, countRequest: boolean): Probe
+  probe(topic: string): Probe
   /** Keeps one event in the window and delivers it; resolves with how many subscribers got it. */
   publish(ev: GatewayEvent): Promise<number>
   /** Sends an event to WebSockets homed here: all (`ids` null) or the listed ones. */

@@ -106,18 +106,14 @@ export class TopicHub extends DurableObject<Env> implements TopicHubApi {
   }
 
   /**
-   * The drop decision. `countRequest` is set for the first topic of a publish, so each publish
-   * request is counted once. A topic found without subscribers counts as dropped, and the drop
-   * takes the topic's next sequence number: a client that resumes is told it missed it.
+   * The drop decision. A drop takes the topic's next sequence number: a client that resumes is
+   * told it missed it. The Worker counts publishes and drops itself (CloudflareBackend), so a
+   * topic that only ever drops never calls the registry.
    */
-  probe(topic: string, countRequest: boolean): Probe {
+  probe(topic: string): Probe {
     this.#topic = topic
     const live = this.#live
-    if (countRequest) this.#count('published', 1)
-    if (!live) {
-      this.#count('dropped', 1)
-      this.#window.skip()
-    }
+    if (!live) this.#window.skip()
     return { live, tails: this.#streams.tails.size > 0 }
   }
 

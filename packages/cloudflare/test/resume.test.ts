@@ -275,7 +275,7 @@ describe('LINGER_MS', () => {
       const cursor = sub.events()[0]?.id as string
       await sub.close()
       await eventually(async () => h.holds(['l1']).length === 0, 'the subscriber to leave')
-      expect(h.probe('lingering', false).live).toBe(true)
+      expect(h.probe('lingering').live).toBe(true)
       await h.publish({ topic: 'lingering', id: 'kept', data: 'k' })
       const q = new URLSearchParams({
         topic: 'lingering',

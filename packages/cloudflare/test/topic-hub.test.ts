@@ -18,7 +18,7 @@ async function openStream(topic: string, id: string, extra: Record<string, strin
 
 describe('TopicHub', () => {
   it('answers a probe from the headers alone: no subscriber means the publish is dropped', async () => {
-    expect(await hub('probe-empty').probe('probe-empty', true)).toEqual({
+    expect(await hub('probe-empty').probe('probe-empty')).toEqual({
       live: false,
       tails: false,
     })
@@ -27,7 +27,7 @@ describe('TopicHub', () => {
   it('fans one event out to every SSE subscriber as the same framed bytes', async () => {
     const a = await openStream('fan', 'c1')
     const b = await openStream('fan', 'c2', { envelope: '1' })
-    expect((await hub('fan').probe('fan', false)).live).toBe(true)
+    expect((await hub('fan').probe('fan')).live).toBe(true)
     const n = await hub('fan').publish({ topic: 'fan', id: 'e1', event: 'up', data: 'x\ny' })
     expect(n).toBe(2)
     const text = await readUntil(a, (t) => t.includes('data: y'))
@@ -49,20 +49,20 @@ describe('TopicHub', () => {
     expect(await hub('kick').holds(['k1', 'k2'])).toEqual(['k1'])
     expect(await hub('kick').close('k1')).toBe(true)
     expect((await r.read()).done).toBe(true)
-    expect((await hub('kick').probe('kick', false)).live).toBe(false)
+    expect((await hub('kick').probe('kick')).live).toBe(false)
     expect(await hub('kick').close('k1')).toBe(false)
   })
 
   it('notices a subscriber that went away and forgets it', async () => {
     const r = await openStream('gone', 'g1')
     await r.cancel()
-    await eventually(async () => !(await hub('gone').probe('gone', false)).live, 'cleanup')
+    await eventually(async () => !(await hub('gone').probe('gone')).live, 'cleanup')
   })
 
   it('shows publishes and drops to a tail, which is not a subscriber', async () => {
     const res = await hub('tailed').fetch('https://topic-hub/tail?topic=tailed&connected=1')
     const tail = res.body!.getReader()
-    expect(await hub('tailed').probe('tailed', false)).toEqual({ live: false, tails: true })
+    expect(await hub('tailed').probe('tailed')).toEqual({ live: false, tails: true })
     await hub('tailed').drop('tailed', 'd1')
     const text = await readUntil(tail, (t) => t.includes('event: drop'))
     expect(text).toMatch(/event: drop\ndata: \{"topic":"tailed","id":"d1","dropped":true/)
@@ -71,12 +71,12 @@ describe('TopicHub', () => {
 
   it('keeps WebSocket members of other topics in storage, and deletes them as they leave', async () => {
     await hub('member').addMember('member', 'w1', 'home')
-    expect((await hub('member').probe('member', false)).live).toBe(true)
+    expect((await hub('member').probe('member')).live).toBe(true)
     await runInDurableObject(hub('member'), async (_o, state) => {
       expect([...(await state.storage.list()).keys()]).toEqual(['m:w1'])
     })
     await hub('member').removeMember('w1')
-    expect((await hub('member').probe('member', false)).live).toBe(false)
+    expect((await hub('member').probe('member')).live).toBe(false)
     await runInDurableObject(hub('member'), async (_o, state) => {
       expect((await state.storage.list()).size).toBe(0)
     })

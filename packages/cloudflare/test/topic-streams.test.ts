@@ -49,4 +49,51 @@ describe('TopicStreams', () => {
     expect(gone).toEqual(['left'])
     expect(streams.subs.size).toBe(0)
   })
+
+  it('delivers a burst written faster than the reader takes it, in order, and ends after it on close', async () => {
+    const streams = new TopicStreams({
+      heartbeatMs: 60_000,
+      disconnectCheckMs: 0,
+      slowConsumerBytes: 1_048_576,
+      onGone: () => {},
+    })
+    const { stream, body } = streams.open({
+      id: 'c3',
+      kind: 'sub',
+      envelope: false,
+      heartbeat: true,
+      connected: true,
+      signal: undefined,
+    })
+    const frames = Array.from({ length: 50 }, (_, i) => `data: ${i}\n\n`)
+    const enc = new TextEncoder()
+    for (const f of frames) expect(streams.write(stream, enc.encode(f))).toBe(true)
+    streams.close('c3')
+    const text = await new Response(body).text()
+    expect(text).toBe(`: connected\n\n${frames.join('')}`)
+  })
+
+  it('closes a stream as a slow consumer once more than the bound is waiting for its reader', async () => {
+    const gone: GoneReason[] = []
+    const streams = new TopicStreams({
+      heartbeatMs: 60_000,
+      disconnectCheckMs: 0,
+      slowConsumerBytes: 100_000,
+      onGone: (_s, reason) => gone.push(reason),
+    })
+    const { stream } = streams.open({
+      id: 'c4',
+      kind: 'sub',
+      envelope: false,
+      heartbeat: true,
+      connected: false,
+      signal: undefined,
+    })
+    const chunk = new Uint8Array(10_000).fill(97)
+    let accepted = 0
+    while (accepted < 100 && streams.write(stream, chunk)) accepted++
+    expect(gone).toEqual(['slow'])
+    expect(accepted).toBeGreaterThan(10)
+    expect(accepted).toBeLessThan(100)
+  })
 })
