@@ -6,6 +6,7 @@ import { promisify } from 'node:util'
 import type { Target, TargetFactory } from './types.ts'
 import {
   E2E_BODY_TIMEOUT_MS,
+  E2E_PRIVATE_ENV,
   E2E_REPLAY_EVENTS,
   ROOT,
   freePort,
@@ -77,6 +78,7 @@ export async function startWranglerDev(
     LOG_LEVEL: 'warn',
     REPLAY_EVENTS: String(E2E_REPLAY_EVENTS),
     BODY_TIMEOUT_MS: String(E2E_BODY_TIMEOUT_MS),
+    ...E2E_PRIVATE_ENV,
     ...vars,
   }
   const args = [WRANGLER, 'dev', 'dist/worker.js', '-c', config, '--no-bundle']
@@ -101,6 +103,7 @@ export async function startWranglerDev(
     urls: [url],
     apiKey,
     heartbeatMs: Number(allVars.HEARTBEAT_MS ?? DEFAULT_HEARTBEAT_MS),
+    tokenSecret: allVars.TOKEN_SECRET,
     pid: p.proc.pid ?? 0,
     // A Worker's stream has no send buffer the gateway can measure the way Node's socket has:
     // slow-consumer disconnects are not tested here (docs/cloudflare.md, "Limits").
@@ -125,6 +128,7 @@ export async function startCfDev(
     LOG_LEVEL: 'warn',
     REPLAY_EVENTS: String(E2E_REPLAY_EVENTS),
     BODY_TIMEOUT_MS: String(E2E_BODY_TIMEOUT_MS),
+    ...E2E_PRIVATE_ENV,
     ...vars,
   }
   const args = [join(CF_PACKAGE, 'scripts/dev.mjs'), '--ip', '127.0.0.1', '--port', String(port)]
@@ -143,6 +147,7 @@ export async function startCfDev(
     urls: [url],
     apiKey,
     heartbeatMs: Number(allVars.HEARTBEAT_MS ?? DEFAULT_HEARTBEAT_MS),
+    tokenSecret: allVars.TOKEN_SECRET,
     pid: p.proc.pid ?? 0,
     capabilities: { slowConsumer: false, metrics: true },
     stop: () => p.stop(),
