@@ -104,10 +104,8 @@ forEachTarget((target) => {
         .sign(new TextEncoder().encode(target().tokenSecret as string))
       const page = await (browser as Browser).newPage()
       await page.goto(`${url}/healthz`)
-      // What a backend's login response would do: Set-Cookie on the gateway's origin.
-      await page.evaluate((v) => {
-        document.cookie = `sse_token=${v}; path=/; SameSite=Strict`
-      }, token)
+      // What a backend's login response would do: Set-Cookie for the gateway's origin.
+      await page.context().addCookies([{ name: 'sse_token', value: token, url }])
       await listen(page, `${url}/sse?topic=${encodeURIComponent(t)}`)
       await until(page, (x) => x.conn !== undefined, 'gateway.connected on the private topic')
       await publish(url, apiKey, t, 'p-1', 'private hello')
