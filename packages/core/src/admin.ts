@@ -51,9 +51,13 @@ export function createAdminApi<C extends Context>(deps: {
     return backend.tail(c as C, topic)
   })
 
-  // Presence: who is subscribed to one topic, in the whole deployment and per node.
+  // Presence: who is subscribed to one topic, in the whole deployment and per node. Hono's
+  // router may pick this route for `…/tail` too (both patterns match it): a path ending in
+  // `/tail` is the tail route's, as before presence existed.
   api.get('/topics/:topic{.+}', async (c) => {
-    const topic = validateTopic(c.req.param('topic'))
+    const raw = c.req.param('topic')
+    if (raw.endsWith('/tail')) return backend.tail(c as C, validateTopic(raw.slice(0, -5)))
+    const topic = validateTopic(raw)
     const presence = await backend.presence(topic)
     if (presence === null) {
       throw new GatewayError('not_found', `topic ${quote(topic)} has no subscriber`)

@@ -109,6 +109,9 @@ describe('direct send and presence', () => {
     expect(await live.json()).toMatchObject({ topic: 'live', subscribers: 1 })
     expect((await get('/admin/api/topics/other')).status).toBe(404)
     expect((await get('/admin/api/topics/bad%20name')).status).toBe(400)
+    // A path ending in /tail is still the tail route.
+    const tail = await get('/admin/api/topics/live/tail')
+    expect([tail.status, await tail.text()]).toEqual([200, 'tail'])
   })
 })
 
