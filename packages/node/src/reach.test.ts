@@ -1,6 +1,8 @@
 import net from 'node:net'
+import { type Logger, loadConfig } from '@sse-gateway/core'
 import { SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
+import { startGateway } from './server.ts'
 import { openSse, openWs, until } from './test-clients.ts'
 import { KEY, useTestGateway } from './test-gateway.ts'
 
@@ -190,5 +192,33 @@ describe('private topics', () => {
     const closed = await ws.closed
     expect(closed).toEqual({ code: 1008, reason: 'token expired' })
     expect(ws.frames.at(-1)?.event).toBe('gateway.token-expired')
+  })
+
+  it('never logs a token: refusals on /sse and /ws log the path without its query', async () => {
+    const lines: string[] = []
+    const record = (obj: object, msg?: string) => lines.push(JSON.stringify([obj, msg]))
+    const log: Logger = { debug: record, info: record, warn: record, error: record }
+    const config = loadConfig({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      API_KEYS: KEY,
+      LOG_LEVEL: 'debug',
+      ...PRIVATE,
+    })
+    const gw = await startGateway(config, { log })
+    try {
+      const token = await mint(['private:other'], 60)
+      const sse = await openSse(gw.url, `/sse?topic=private:x&token=${token}`)
+      expect(sse.status).toBe(403)
+      const ws = await openWs(gw.url, `/ws?topic=private:x&token=${token}`).catch(
+        (err: Error) => err.message,
+      )
+      expect(ws).toBe('HTTP 403')
+      expect(lines.filter((l) => l.includes('request refused')).length).toBe(2)
+      expect(lines.join('\n')).not.toContain(token)
+      expect(lines.join('\n')).not.toContain('token=')
+    } finally {
+      await gw.close()
+    }
   })
 })
