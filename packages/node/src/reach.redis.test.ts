@@ -58,7 +58,11 @@ async function admin(url: string, path: string) {
 }
 
 /** Asks the admin API until `done` holds (a closed connection leaves the directory soon after). */
-async function poll(url: string, path: string, done: (r: Awaited<ReturnType<typeof admin>>) => boolean) {
+async function poll(
+  url: string,
+  path: string,
+  done: (r: Awaited<ReturnType<typeof admin>>) => boolean,
+) {
   const deadline = Date.now() + 10_000
   for (;;) {
     const r = await admin(url, path)

@@ -144,7 +144,10 @@ describe('presence', () => {
     expect((body.nodes as unknown[]).length).toBe(1)
     expect(Date.parse(body.since as string)).toBeGreaterThanOrEqual(before - 1000)
     one.close()
-    const poll = async (want: (b: { subscribers?: number }, s: number) => boolean, what: string) => {
+    const poll = async (
+      want: (b: { subscribers?: number }, s: number) => boolean,
+      what: string,
+    ) => {
       for (let i = 0; i < 500; i++) {
         const res = await get('p')
         if (want((await res.json()) as { subscribers?: number }, res.status)) return

@@ -194,7 +194,9 @@ export class RedisDirectory {
   }
 
   /** Live nodes holding subscribers of `topic`: how many and since when (one round trip). */
-  async presence(topic: string): Promise<Array<{ node: string; subscribers: number; since: number }>> {
+  async presence(
+    topic: string,
+  ): Promise<Array<{ node: string; subscribers: number; since: number }>> {
     const k = this.#k
     const flat = await this.#redis.ssePresence(k.nodes, k.topic(topic), k.since(topic))
     const out: Array<{ node: string; subscribers: number; since: number }> = []

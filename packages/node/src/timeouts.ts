@@ -72,10 +72,7 @@ export function handshakeGuard(
 ): { done(): void } {
   const timer = setTimeout(() => {
     // The path only: a query string may carry a subscriber token (?token=), never logged.
-    log.warn(
-      { path: req.url?.split('?')[0], ms: t.wsHandshakeMs },
-      'WebSocket handshake timed out',
-    )
+    log.warn({ path: req.url?.split('?')[0], ms: t.wsHandshakeMs }, 'WebSocket handshake timed out')
     if (socket.destroyed) return
     const res = errorResponse(
       'request_timeout',
