@@ -342,7 +342,12 @@ export class RedisNamespace implements TopicNamespace {
    * all). While Redis is away, this node's own connections decide.
    */
   anyConnection(): boolean | Promise<boolean> {
-    if (this.registry.size > 0 || !this.#online) return this.registry.size > 0
+    if (this.registry.size > 0 || !this.#online) {
+      // A look-up left by an earlier broadcast (one that was dropped) is older than this
+      // request: the broadcast must route by a fresh one.
+      this.#connNodes = undefined
+      return this.registry.size > 0
+    }
     const nodes = this.#dir.connNodes()
     this.#connNodes = { nodes, at: performance.now() }
     return nodes.then(
