@@ -151,7 +151,9 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
   }
 
   anyConnection(): boolean | Promise<boolean> {
-    return this.connections.size > 0 || this.#ns.anyConnection()
+    // The namespace answers (at once when this node holds a connection): a cluster's must see
+    // every broadcast's decision, to route it by a look-up made after the request arrived.
+    return this.#ns.anyConnection()
   }
 
   async broadcast(message: Message) {

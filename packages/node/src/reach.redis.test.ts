@@ -107,6 +107,20 @@ describe.each(['redis', 'http'])('reach across nodes (forwarding over %s)', (for
     for (const s of [x, xy, env, ws]) s.close()
   })
 
+  it('routes a broadcast by a look-up made after it arrived, not one left by a dropped one', async () => {
+    const a = await gateway('node-a', forward)
+    const b = await gateway('node-b', forward)
+    const dropped = await post(a.url, '/publish', { 'x-sse-topic': '*', 'x-sse-id': 'b0' }, 'x')
+    expect(dropped.body.dropped).toEqual(['*'])
+    // Right after it (well within the reuse time of a look-up): connections on both nodes.
+    const onA = await openSse(a.url, '/sse?topic=s')
+    const onB = await openSse(b.url, '/sse?topic=t')
+    const res = await post(a.url, '/publish', { 'x-sse-topic': '*', 'x-sse-id': 'b1' }, 'both')
+    expect(res.body).toEqual({ id: 'b1', delivered: ['*'], dropped: [], connections: 2 })
+    for (const s of [onA, onB]) await until(() => s.frames.some((f) => f.data === 'both'), 'it')
+    for (const s of [onA, onB]) s.close()
+  })
+
   it('sends to one connection on whichever node holds it; 404 when none does', async () => {
     const a = await gateway('node-a', forward)
     const b = await gateway('node-b', forward)
