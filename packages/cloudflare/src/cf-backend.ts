@@ -24,7 +24,7 @@ import { type Env, allRegistries, hubFor, registryFor } from './env.ts'
 import { mergeTopicStreams, readHistory } from './merge.ts'
 import { renderMetrics } from './metrics.ts'
 import { planOpening, sseOpening } from './opening.ts'
-import { holdersOf } from './records.ts'
+import { type RegistryTotals, holdersOf } from './records.ts'
 import { RegistryClient } from './registry-client.ts'
 import type { Settings } from './settings.ts'
 import { CONN_HEADER, type ConnHeader, HUB_ORIGIN as HUB, encodeAsk } from './wire.ts'
@@ -154,9 +154,9 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
     void call.finally(() => this.#background.delete(call))
   }
 
-  /** Settles the calls requests started and did not wait for (see `#background`). */
-  async settled(): Promise<void> {
-    await Promise.allSettled([...this.#background])
+  /** The calls requests started and did not wait for (see `#background`); undefined: none. */
+  settled(): Promise<unknown> | undefined {
+    return this.#background.size === 0 ? undefined : Promise.allSettled([...this.#background])
   }
 
   /**
@@ -307,20 +307,20 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
   }
 
   async stats(): Promise<Stats> {
-    const { createdAt: _, refusedByReason: __, ...t } = await this.#registry.totals()
+    return this.#statsOf(await this.#registry.totals())
+  }
+
+  /** `GET /metrics`: the deployment's counters, read once (refusals by reason beside them). */
+  async metrics(): Promise<string> {
+    const totals = await this.#registry.totals()
+    return renderMetrics(this.#statsOf(totals), totals.refusedByReason)
+  }
+
+  #statsOf(totals: RegistryTotals): Stats {
+    const { createdAt: _, refusedByReason: __, ...t } = totals
     // The registry's totals are read now: they are as of this request (NodeStats.asOf).
     const asOf = new Date().toISOString()
     return { ...t, asOf, nodes: [{ node: this.nodeId, ...t, asOf }] }
-  }
-
-  /** `GET /metrics`: the deployment's counters, read once. */
-  async metrics(): Promise<string> {
-    const { createdAt: _, refusedByReason, ...t } = await this.#registry.totals()
-    const asOf = new Date().toISOString()
-    return renderMetrics(
-      { ...t, asOf, nodes: [{ node: this.nodeId, ...t, asOf }] },
-      refusedByReason,
-    )
   }
 
   async nodes(): Promise<NodeInfo[]> {

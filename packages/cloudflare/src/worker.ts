@@ -41,7 +41,8 @@ function build(env: Env): (req: Request, env: Env, ctx: ExecutionContext) => Pro
   })
   return async (req, e, ctx) => {
     const res = await app.fetch(req, e, ctx)
-    ctx.waitUntil(backend.settled())
+    const background = backend.settled()
+    if (background) ctx.waitUntil(background)
     return answerBeforeBody(req, res, ctx)
   }
 }
