@@ -26,6 +26,16 @@ export interface Env {
   REPLAY_TOPIC_BYTES?: string
   /** A topic stays live this long after its last subscriber leaves; default 0. */
   LINGER_MS?: string
+  /** Topics that need a subscriber token (docs/private-topics.md): `name`, `prefix*`, `*`. */
+  PRIVATE_TOPICS?: string
+  /** A secret: HMAC key(s) that verify subscriber tokens, comma-separated (rotation). */
+  TOKEN_SECRET?: string
+  /** A PEM public key (SPKI) that verifies RS/ES/EdDSA subscriber tokens. */
+  TOKEN_PUBLIC_KEY?: string
+  TOKEN_ISSUER?: string
+  TOKEN_AUDIENCE?: string
+  /** The cookie a browser's subscriber token travels in; default `sse_token`. */
+  TOKEN_COOKIE?: string
 }
 
 /** FNV-1a: a stable, well-spread hash of a name, to pick a registry shard. */

@@ -3,7 +3,6 @@ import type { Hono } from 'hono'
 import { CloudflareBackend } from './cf-backend.ts'
 import type { Env } from './env.ts'
 import { createLogger } from './log.ts'
-import { renderMetrics } from './metrics.ts'
 import { readSettings } from './settings.ts'
 import { serveAdminUi } from './static-admin.ts'
 import { answerBeforeBody } from './unread-body.ts'
@@ -37,11 +36,13 @@ function build(env: Env): (req: Request, env: Env, ctx: ExecutionContext) => Pro
     backend,
     config: settings,
     log,
-    metrics: async () => renderMetrics(await backend.stats()),
+    metrics: () => backend.metrics(),
     beforeRoutes: serveAdminUi,
   })
   return async (req, e, ctx) => {
     const res = await app.fetch(req, e, ctx)
+    const background = backend.settled()
+    if (background) ctx.waitUntil(background)
     return answerBeforeBody(req, res, ctx)
   }
 }

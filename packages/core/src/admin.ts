@@ -46,17 +46,12 @@ export function createAdminApi<C extends Context>(deps: {
     return c.json(toPageBody(page, (x) => x.id))
   })
 
-  api.get('/topics/:topic{.+}/tail', async (c) => {
-    const topic = validateTopic(c.req.param('topic'))
-    return backend.tail(c as C, topic)
-  })
-
-  // Presence: who is subscribed to one topic, in the whole deployment and per node. Hono's
-  // router may pick this route for `…/tail` too (both patterns match it): a path ending in
-  // `/tail` is the tail route's, as before presence existed.
+  // One route for the tail and presence: with two (`…{.+}/tail`, then `…{.+}`), Hono's router
+  // gives `a/tail` to the second. A name ending in `/tail` is the tail of what precedes it.
   api.get('/topics/:topic{.+}', async (c) => {
     const raw = c.req.param('topic')
     if (raw.endsWith('/tail')) return backend.tail(c as C, validateTopic(raw.slice(0, -5)))
+    // Presence: who is subscribed to one topic, in the whole deployment and per node.
     const topic = validateTopic(raw)
     const presence = await backend.presence(topic)
     if (presence === null) {
