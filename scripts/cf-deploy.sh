@@ -29,15 +29,17 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/sse-gateway-cf-deploy.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 args=(deploy)
-if [ -n "${API_KEYS:-}" ]; then
-  # Uploaded as a secret (encrypted, never shown), from a file only this user can read.
-  (umask 077 && node -e 'process.stdout.write(JSON.stringify({ API_KEYS: process.env.API_KEYS }))' >"$work/secrets.json")
+if [ -n "${API_KEYS:-}" ] || [ -n "${TOKEN_SECRET:-}" ]; then
+  # Uploaded as secrets (encrypted, never shown), from a file only this user can read: API_KEYS
+  # and, for private topics, TOKEN_SECRET, whichever are set.
+  (umask 077 && node -e 'const s = {}; for (const k of ["API_KEYS", "TOKEN_SECRET"]) if (process.env[k]) s[k] = process.env[k]; process.stdout.write(JSON.stringify(s))' >"$work/secrets.json")
   args+=(--secrets-file "$work/secrets.json")
-else
+fi
+if [ -z "${API_KEYS:-}" ]; then
   echo "make cf-deploy: API_KEYS not set here: the Worker keeps the API_KEYS secret it already has;" >&2
   echo "  a first deploy answers 503 until you run: npx wrangler secret put API_KEYS (in packages/cloudflare)" >&2
 fi
-for v in HEARTBEAT_MS MAX_TOPICS_PER_CONNECTION MAX_BODY_BYTES SLOW_CONSUMER_BYTES REGISTRY_SHARDS CORS_ORIGINS LOG_LEVEL NODE_ID; do
+for v in HEARTBEAT_MS MAX_TOPICS_PER_CONNECTION MAX_BODY_BYTES SLOW_CONSUMER_BYTES REGISTRY_SHARDS CORS_ORIGINS LOG_LEVEL NODE_ID PRIVATE_TOPICS TOKEN_PUBLIC_KEY TOKEN_ISSUER TOKEN_AUDIENCE TOKEN_COOKIE; do
   if [ -n "${!v:-}" ]; then args+=(--var "$v:${!v}"); fi
 done
 

@@ -36,6 +36,10 @@ trap 'exit 143' TERM
 # The key goes to wrangler in an env file only this user can read: never on the command line,
 # never in the repository.
 (umask 077 && printf 'API_KEYS=%s\n' "$keys" >"$work/dev.env")
+# So does TOKEN_SECRET (private topics), when set.
+if [ -n "${TOKEN_SECRET:-}" ]; then
+  (umask 077 && printf 'TOKEN_SECRET=%s\n' "$TOKEN_SECRET" >>"$work/dev.env")
+fi
 
 runtime=${CF_DEV:-miniflare}
 case "$runtime" in
@@ -52,7 +56,7 @@ else
   # In memory: nothing on disk, nothing left after Ctrl-C.
   args=(--ip "$host" --port "$port" --env-file "$work/dev.env")
 fi
-for v in HEARTBEAT_MS DISCONNECT_CHECK_MS MAX_TOPICS_PER_CONNECTION MAX_BODY_BYTES SLOW_CONSUMER_BYTES REGISTRY_SHARDS CORS_ORIGINS LOG_LEVEL NODE_ID REPLAY_EVENTS REPLAY_AGE_MS REPLAY_TOPIC_BYTES LINGER_MS; do
+for v in HEARTBEAT_MS DISCONNECT_CHECK_MS MAX_TOPICS_PER_CONNECTION MAX_BODY_BYTES SLOW_CONSUMER_BYTES REGISTRY_SHARDS CORS_ORIGINS LOG_LEVEL NODE_ID REPLAY_EVENTS REPLAY_AGE_MS REPLAY_TOPIC_BYTES LINGER_MS PRIVATE_TOPICS TOKEN_PUBLIC_KEY TOKEN_ISSUER TOKEN_AUDIENCE TOKEN_COOKIE; do
   if [ -n "${!v:-}" ]; then args+=(--var "$v:${!v}"); fi
 done
 

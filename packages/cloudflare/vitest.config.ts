@@ -7,7 +7,16 @@ export default defineProject({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: './wrangler.jsonc' },
-      miniflare: { bindings: { API_KEYS: 'test-key', HEARTBEAT_MS: '1000', LOG_LEVEL: 'warn' } },
+      miniflare: {
+        bindings: {
+          API_KEYS: 'test-key',
+          HEARTBEAT_MS: '1000',
+          LOG_LEVEL: 'warn',
+          // Only topics under `private:` need a token (test/reach.test.ts); the rest stay public.
+          PRIVATE_TOPICS: 'private:*',
+          TOKEN_SECRET: 'unit-test-subscriber-token-secret-0123456789',
+        },
+      },
     }),
   ],
   test: {

@@ -2,7 +2,8 @@ import { Waitable } from './waitable.ts'
 import WebSocket from 'ws'
 
 export interface WsEvent {
-  topic: string
+  /** The topic; `*` for a broadcast, null for a direct send. */
+  topic: string | null
   id: string
   event: string | null
   data: string
@@ -34,7 +35,9 @@ export class WsClient extends Waitable {
     this.ws = ws
     ws.on('message', (data) => {
       const frame = JSON.parse(data.toString()) as WsFrame
-      if (frame.topic === null) this.gatewayEvents.push(frame)
+      // Direct sends have no topic either: the gateway's own frames are told by their type.
+      if (frame.topic === null && frame.event?.startsWith('gateway.'))
+        this.gatewayEvents.push(frame)
       else {
         const { cursor, ...ev } = frame
         this.events.push(ev)

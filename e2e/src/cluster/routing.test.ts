@@ -50,7 +50,7 @@ describeCluster('routing', {}, (cluster) => {
     const onC = await sse(2, `${x},${z}`)
     const res = await publish(url(0), key(), `${x},${y},${z}`, 'all', 'three topics')
     expect(res.body.delivered?.sort()).toEqual([x, y, z].sort())
-    const topicsOf = (events: Array<{ topic?: string | undefined }>) =>
+    const topicsOf = (events: Array<{ topic?: string | null | undefined }>) =>
       events.map((e) => e.topic).sort()
     expect(topicsOf(await onA.waitForEvents(2))).toEqual([x, y].sort())
     expect(topicsOf(await onB.waitForEvents(2))).toEqual([y, z].sort())

@@ -364,7 +364,12 @@ forEachTarget((target, factory) => {
         const parsed = parseTopicList(input.topics)
         const envelopeOk =
           input.envelope === undefined || input.envelope === 'json' || input.envelope === 'none'
-        const owedStatus = parsed !== 'invalid' && envelopeOk ? 200 : 400
+        // The local targets' private topics (PRIVATE_TOPICS=private:*,vip) need a token: 401.
+        const isPrivate =
+          t().tokenSecret !== undefined &&
+          parsed !== 'invalid' &&
+          parsed.some((x) => x === 'vip' || x.startsWith('private:'))
+        const owedStatus = parsed !== 'invalid' && envelopeOk ? (isPrivate ? 401 : 200) : 400
         const q = new URLSearchParams()
         const headers: Record<string, string> = {}
         if (input.transport === 'ws' || input.topicIn === 'query') {

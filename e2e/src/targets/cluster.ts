@@ -4,6 +4,8 @@ import { NODE_MAIN } from './node.ts'
 import type { Target, TargetFactory } from './types.ts'
 import {
   E2E_BODY_TIMEOUT_MS,
+  E2E_PRIVATE_ENV,
+  E2E_TOKEN_SECRET,
   E2E_REPLAY_EVENTS,
   type Spawned,
   freePort,
@@ -91,6 +93,7 @@ export async function startCluster(
         LOG_LEVEL: 'warn',
         REPLAY_EVENTS: String(E2E_REPLAY_EVENTS),
         BODY_TIMEOUT_MS: String(E2E_BODY_TIMEOUT_MS),
+        ...E2E_PRIVATE_ENV,
         // As the node target: short heartbeats and a small slow-consumer bound, seen in seconds.
         HEARTBEAT_MS: '1000',
         SLOW_CONSUMER_BYTES: '262144',
@@ -128,6 +131,7 @@ export async function startCluster(
     url: nodes[0]!.url,
     urls: nodes.map((n) => n.url),
     apiKey,
+    tokenSecret: E2E_TOKEN_SECRET,
     capabilities: { slowConsumer: true, metrics: true },
     nodes,
     ttlMs,

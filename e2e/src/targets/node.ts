@@ -3,6 +3,8 @@ import { resolve } from 'node:path'
 import type { Target, TargetFactory } from './types.ts'
 import {
   E2E_BODY_TIMEOUT_MS,
+  E2E_PRIVATE_ENV,
+  E2E_TOKEN_SECRET,
   E2E_REPLAY_EVENTS,
   ROOT,
   freePort,
@@ -28,6 +30,7 @@ export async function startNodeGateway(
     SLOW_CONSUMER_BYTES: '262144',
     REPLAY_EVENTS: String(E2E_REPLAY_EVENTS),
     BODY_TIMEOUT_MS: String(E2E_BODY_TIMEOUT_MS),
+    ...E2E_PRIVATE_ENV,
     ...env,
   })
   const url = `http://127.0.0.1:${port}`
@@ -43,6 +46,7 @@ export async function startNodeGateway(
     urls: [url],
     apiKey,
     pid: p.proc.pid ?? 0,
+    tokenSecret: env.TOKEN_SECRET ?? E2E_TOKEN_SECRET,
     capabilities: { slowConsumer: true, metrics: true },
     stop: () => p.stop(),
   }

@@ -9,6 +9,8 @@ export interface Target {
   apiKey: string
   /** The gateway's HEARTBEAT_MS: an idle stream sees a `: heartbeat` comment this often (default 1000 where absent). */
   heartbeatMs?: number
+  /** TOKEN_SECRET of its private topics (`private:*` and `vip`); undefined: none configured. */
+  tokenSecret?: string
   /** What this runtime does; suites skip, by name, what does not apply. */
   capabilities: {
     /** A slow consumer is disconnected past its buffer bound (Node only). */

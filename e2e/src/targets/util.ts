@@ -10,6 +10,17 @@ export const ROOT = resolve(import.meta.dirname, '../../..')
  */
 export const E2E_REPLAY_EVENTS = 50
 
+/**
+ * Private topics on every local e2e target (docs/private-topics.md): topics under `private:` and
+ * the topic `vip` need a subscriber token signed with this secret; every other topic stays public,
+ * so the rest of the suites run as with the default.
+ */
+export const E2E_TOKEN_SECRET = 'e2e-subscriber-token-secret-0123456789abcdef'
+export const E2E_PRIVATE_ENV: Record<string, string> = {
+  PRIVATE_TOPICS: 'private:*,vip',
+  TOKEN_SECRET: E2E_TOKEN_SECRET,
+}
+
 /** BODY_TIMEOUT_MS of every e2e target: short, so a stalled publish is answered within seconds. */
 export const E2E_BODY_TIMEOUT_MS = 3000
 

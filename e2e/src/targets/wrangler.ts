@@ -6,6 +6,7 @@ import { promisify } from 'node:util'
 import type { Target, TargetFactory } from './types.ts'
 import {
   E2E_BODY_TIMEOUT_MS,
+  E2E_PRIVATE_ENV,
   E2E_REPLAY_EVENTS,
   ROOT,
   freePort,
@@ -79,6 +80,7 @@ export async function startWranglerDev(
     BODY_TIMEOUT_MS: String(E2E_BODY_TIMEOUT_MS),
     // wrangler dev's proxy needs an unread body read before the answer ends (unread-body.ts).
     UNREAD_BODY: 'hold',
+    ...E2E_PRIVATE_ENV,
     ...vars,
   }
   const args = [WRANGLER, 'dev', 'dist/worker.js', '-c', config, '--no-bundle']
@@ -103,6 +105,7 @@ export async function startWranglerDev(
     urls: [url],
     apiKey,
     heartbeatMs: Number(allVars.HEARTBEAT_MS ?? DEFAULT_HEARTBEAT_MS),
+    tokenSecret: allVars.TOKEN_SECRET,
     pid: p.proc.pid ?? 0,
     // A Worker's stream has no send buffer the gateway can measure the way Node's socket has:
     // slow-consumer disconnects are not tested here (docs/cloudflare.md, "Limits").
@@ -127,6 +130,7 @@ export async function startCfDev(
     LOG_LEVEL: 'warn',
     REPLAY_EVENTS: String(E2E_REPLAY_EVENTS),
     BODY_TIMEOUT_MS: String(E2E_BODY_TIMEOUT_MS),
+    ...E2E_PRIVATE_ENV,
     ...vars,
   }
   const args = [join(CF_PACKAGE, 'scripts/dev.mjs'), '--ip', '127.0.0.1', '--port', String(port)]
@@ -145,6 +149,7 @@ export async function startCfDev(
     urls: [url],
     apiKey,
     heartbeatMs: Number(allVars.HEARTBEAT_MS ?? DEFAULT_HEARTBEAT_MS),
+    tokenSecret: allVars.TOKEN_SECRET,
     pid: p.proc.pid ?? 0,
     capabilities: { slowConsumer: false, metrics: true },
     stop: () => p.stop(),

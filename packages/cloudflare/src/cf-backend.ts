@@ -4,22 +4,27 @@ import {
   type GatewayBackend,
   type GatewayEvent,
   type Logger,
+  type Message,
   type NodeInfo,
   type Page,
+  type PublishOutcome,
+  type RefusalReason,
   SSE_HEADERS,
   type Stats,
   type SubscribeRequest,
   type TopicInfo,
   type TopicHistory,
+  type TopicPresence,
   type TopicQuery,
   corsHeaders,
   resumeAsks,
 } from '@sse-gateway/core'
 import type { Context } from 'hono'
-import { type Env, hubFor, registryFor } from './env.ts'
+import { type Env, allRegistries, hubFor, registryFor } from './env.ts'
 import { mergeTopicStreams, readHistory } from './merge.ts'
+import { renderMetrics } from './metrics.ts'
 import { planOpening, sseOpening } from './opening.ts'
-import { holdersOf } from './records.ts'
+import { type RegistryTotals, holdersOf } from './records.ts'
 import { RegistryClient } from './registry-client.ts'
 import type { Settings } from './settings.ts'
 import { CONN_HEADER, type ConnHeader, HUB_ORIGIN as HUB, encodeAsk } from './wire.ts'
@@ -47,6 +52,11 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
   /** Publish requests and dropped topics not yet reported to the registry (see flushCounts). */
   #counts = { published: 0, dropped: 0 }
   #flushing = false
+  /**
+   * Calls a request starts and does not wait for (a refused subscription's count): the Worker
+   * hands `settled()` to `ctx.waitUntil` so the runtime lets them finish after the response.
+   */
+  readonly #background = new Set<Promise<unknown>>()
 
   /** The client's address when the runtime gives none (`cf-connecting-ip`): see worker.ts. */
   readonly #clientAddress: string | null
@@ -117,6 +127,77 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
   }
 
   /**
+   * The broadcast's drop decision: does any registry shard list a connection? One call with one
+   * shard (the default). The first shard counts the broadcast as a publish request, and, when it
+   * is the only shard and lists nobody, its drop.
+   */
+  async anyConnection(): Promise<boolean> {
+    const shards = allRegistries(this.#env, this.#settings.registryShards)
+    const alone = shards.length === 1
+    const found = await Promise.all(shards.map((r, i) => r.anyConnection(i === 0, alone)))
+    const any = found.some(Boolean)
+    if (!any && !alone) await (shards[0] as (typeof shards)[0]).count({ dropped: 1 })
+    return any
+  }
+
+  /**
+   * A broadcast reaches each connection through its home object (an SSE connection's first
+   * topic, whose stream carries its heartbeats; a WebSocket's accepting object), never once per
+   * topic: the registry names the homes (one call per shard), then each home writes the message
+   * to its own connections (one call per home object, in parallel).
+   */
+  async broadcast(message: Message): Promise<PublishOutcome> {
+    const shards = allRegistries(this.#env, this.#settings.registryShards)
+    const homes = new Set((await Promise.all(shards.map((r) => r.homes()))).flat())
+    const counts = await Promise.all(
+      [...homes].map((h) =>
+        hubFor(this.#env, h)
+          .broadcast(message)
+          .catch((err: unknown) => {
+            this.#log.warn({ err, topic: h }, 'broadcast to a topic object failed')
+            return 0
+          }),
+      ),
+    )
+    return { subscribers: counts.reduce((a, b) => a + b, 0) }
+  }
+
+  /** A direct send: the registry says where the connection lives, its home object writes it. */
+  async sendTo(connectionId: string, message: Message): Promise<boolean> {
+    const registry = registryFor(this.#env, this.#settings.registryShards, connectionId)
+    const rec = await registry.lookup(connectionId)
+    if (!rec) return false
+    const home = rec.home ?? rec.topics[0]
+    if (home === undefined) return false
+    return hubFor(this.#env, home).sendTo(connectionId, message)
+  }
+
+  /**
+   * Presence, from the topic's own object (one call): its streams, sockets and members. One
+   * node on Cloudflare, named as stats and nodes name it; `since` is when the object's current
+   * subscribers began (the first of them came).
+   */
+  async presence(topic: string): Promise<TopicPresence | null> {
+    const p = await hubFor(this.#env, topic).presence(topic)
+    if (p === null) return null
+    return { ...p, nodes: [{ node: this.nodeId, subscribers: p.subscribers }] }
+  }
+
+  /** Counts a refused subscription in the registry, without holding up the refusal. */
+  refused(reason: RefusalReason): void {
+    const call = registryFor(this.#env, this.#settings.registryShards, 'refused')
+      .refused(reason)
+      .catch((err: unknown) => this.#log.warn({ err }, 'could not count a refused subscription'))
+    this.#background.add(call)
+    void call.finally(() => this.#background.delete(call))
+  }
+
+  /** The calls requests started and did not wait for (see `#background`); undefined: none. */
+  settled(): Promise<unknown> | undefined {
+    return this.#background.size === 0 ? undefined : Promise.allSettled([...this.#background])
+  }
+
+  /**
    * Opens a subscription. One topic: the topic object's stream is the response, as it is (the
    * object writes the opening and any replay). Several: each object's stream starts with its
    * history; the Worker plans the opening from all of them, then merges the live streams.
@@ -128,6 +209,8 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
       remoteAddress: c.req.header('cf-connecting-ip') ?? this.#clientAddress,
       userAgent: req.userAgent ?? null,
       lastEventId: req.lastEventId ?? null,
+      expiresAt: req.expiresAt,
+      privateTopics: req.privateTopics,
     }
     if (req.transport === 'ws') return this.#subscribeWs(c, conn)
 
@@ -145,6 +228,11 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
         const ask = asks?.[i]
         if (ask) q.set('resume', encodeAsk(ask))
         if (single && req.lastEventId !== undefined) q.set('last', req.lastEventId)
+        if (i === 0 && req.expiresAt !== undefined) {
+          // The home part ends the connection when its token expires (topic-hub.ts).
+          q.set('exp', String(req.expiresAt))
+          q.set('priv', JSON.stringify(req.privateTopics ?? []))
+        }
         return hubFor(this.#env, topic).fetch(`${HUB}/sse?${q}`, { signal: c.req.raw.signal })
       }),
     )
@@ -257,7 +345,17 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
   }
 
   async stats(): Promise<Stats> {
-    const { createdAt: _, ...t } = await this.#registry.totals()
+    return this.#statsOf(await this.#registry.totals())
+  }
+
+  /** `GET /metrics`: the deployment's counters, read once (refusals by reason beside them). */
+  async metrics(): Promise<string> {
+    const totals = await this.#registry.totals()
+    return renderMetrics(this.#statsOf(totals), totals.refusedByReason)
+  }
+
+  #statsOf(totals: RegistryTotals): Stats {
+    const { createdAt: _, refusedByReason: __, ...t } = totals
     // The registry's totals are read now: they are as of this request (NodeStats.asOf).
     const asOf = new Date().toISOString()
     return { ...t, asOf, nodes: [{ node: this.nodeId, ...t, asOf }] }

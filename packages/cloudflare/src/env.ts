@@ -28,6 +28,16 @@ export interface Env {
   LINGER_MS?: string
   /** What happens to a request body left unread (src/unread-body.ts): `drain` (default) or `hold` (wrangler dev). */
   UNREAD_BODY?: string
+  /** Topics that need a subscriber token (docs/private-topics.md): `name`, `prefix*`, `*`. */
+  PRIVATE_TOPICS?: string
+  /** A secret: HMAC key(s) that verify subscriber tokens, comma-separated (rotation). */
+  TOKEN_SECRET?: string
+  /** A PEM public key (SPKI) that verifies RS/ES/EdDSA subscriber tokens. */
+  TOKEN_PUBLIC_KEY?: string
+  TOKEN_ISSUER?: string
+  TOKEN_AUDIENCE?: string
+  /** The cookie a browser's subscriber token travels in; default `sse_token`. */
+  TOKEN_COOKIE?: string
 }
 
 /** FNV-1a: a stable, well-spread hash of a name, to pick a registry shard. */

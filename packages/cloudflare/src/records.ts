@@ -1,4 +1,4 @@
-import type { Transport } from '@sse-gateway/core'
+import type { RefusalReason, Transport } from '@sse-gateway/core'
 
 /** A live connection as a registry object keeps it (the admin listing adds the counters). */
 export interface ConnRecord {
@@ -28,6 +28,10 @@ export interface Counts {
   replayed: number
   /** `gateway.gap` events sent. */
   gaps: number
+  /** Broadcasts (`x-sse-topic: *`) accepted, drops included. */
+  broadcasts: number
+  /** Direct sends written to their connection. */
+  directSends: number
 }
 
 export const COUNT_NAMES = [
@@ -38,6 +42,8 @@ export const COUNT_NAMES = [
   'slowConsumerDisconnects',
   'replayed',
   'gaps',
+  'broadcasts',
+  'directSends',
 ] as const satisfies ReadonlyArray<keyof Counts>
 
 export function zeroCounts(): Counts {
@@ -49,6 +55,8 @@ export function zeroCounts(): Counts {
     slowConsumerDisconnects: 0,
     replayed: 0,
     gaps: 0,
+    broadcasts: 0,
+    directSends: 0,
   }
 }
 
@@ -60,6 +68,9 @@ export interface RegistryTotals extends Counts {
   topics: number
   /** When the first registry object was created (ms since the epoch): the deployment's start. */
   createdAt: number
+  /** Subscriptions refused for a private topic, by reason (their sum: `subscriptionsRefused`). */
+  refusedByReason: Record<RefusalReason, number>
+  subscriptionsRefused: number
 }
 
 /** Per-connection delivery counters, as a topic object reports them: `[events, bytes]`. */

@@ -124,6 +124,10 @@ export class RegistryClient {
       slowConsumerDisconnects: 0,
       replayed: 0,
       gaps: 0,
+      broadcasts: 0,
+      directSends: 0,
+      refusedByReason: { unauthorized: 0, forbidden: 0 },
+      subscriptionsRefused: 0,
       createdAt: Date.now(),
     }
     for (const t of shards) {
@@ -132,6 +136,9 @@ export class RegistryClient {
       sum.connectionsTotal += t.connectionsTotal
       sum.topics += t.topics
       for (const name of COUNT_NAMES) sum[name] += t[name]
+      sum.refusedByReason.unauthorized += t.refusedByReason.unauthorized
+      sum.refusedByReason.forbidden += t.refusedByReason.forbidden
+      sum.subscriptionsRefused += t.subscriptionsRefused
     }
     if (shards.length > 1) sum.topics = await this.#countTopics()
     return sum

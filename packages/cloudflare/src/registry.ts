@@ -1,4 +1,4 @@
-import type { Page } from '@sse-gateway/core'
+import type { Page, RefusalReason } from '@sse-gateway/core'
 import { DurableObject } from 'cloudflare:workers'
 import { type Env, hubFor } from './env.ts'
 import {
@@ -162,6 +162,39 @@ export class Registry extends DurableObject<Env> implements RegistryApi {
     }
   }
 
+  /**
+   * Whether this shard lists any connection: the drop decision of a broadcast. `count`: this is
+   * the shard that counts the broadcast (a publish request), and, when `alone` (the only shard)
+   * found nobody, its drop.
+   */
+  anyConnection(count: boolean, alone: boolean): boolean {
+    const any = this.#sql.exec('SELECT 1 FROM conns LIMIT 1').toArray().length > 0
+    if (count) {
+      this.#bump('published', 1)
+      this.#bump('broadcasts', 1)
+      if (!any && alone) this.#bump('dropped', 1)
+    }
+    return any
+  }
+
+  /**
+   * The home topics of the connections listed here: the topic objects through which a broadcast
+   * reaches each connection once (an SSE connection's first topic, whose stream carries its
+   * heartbeats; a WebSocket's home object, which holds the socket).
+   */
+  homes(): string[] {
+    return this.#sql
+      .exec("SELECT DISTINCT COALESCE(home, json_extract(topics, '$[0]')) AS h FROM conns")
+      .toArray()
+      .map((r) => r.h as string)
+      .filter((h) => typeof h === 'string')
+  }
+
+  /** Counts a subscription refused for a private topic. */
+  refused(reason: RefusalReason): void {
+    this.#bump(`refused:${reason}`, 1)
+  }
+
   totals(): RegistryTotals {
     const values = new Map<string, number>()
     for (const r of this.#sql.exec('SELECT name, value FROM counters')) {
@@ -180,8 +213,17 @@ export class Registry extends DurableObject<Env> implements RegistryApi {
       slowConsumerDisconnects: 0,
       replayed: 0,
       gaps: 0,
+      broadcasts: 0,
+      directSends: 0,
+      refusedByReason: {
+        unauthorized: values.get('refused:unauthorized') ?? 0,
+        forbidden: values.get('refused:forbidden') ?? 0,
+      },
+      subscriptionsRefused: 0,
     }
     for (const name of COUNT_NAMES) totals[name] = values.get(name) ?? 0
+    totals.subscriptionsRefused =
+      totals.refusedByReason.unauthorized + totals.refusedByReason.forbidden
     return totals
   }
 

@@ -1,4 +1,12 @@
-import type { GatewayEvent, Page, ResumeAsk, TopicHistory } from '@sse-gateway/core'
+import type {
+  GatewayEvent,
+  Message,
+  Page,
+  RefusalReason,
+  ResumeAsk,
+  TopicHistory,
+  TopicPresence,
+} from '@sse-gateway/core'
 import type { ConnCounters, ConnRecord, Counts, RegistryTotals } from './records.ts'
 
 /**
@@ -35,6 +43,15 @@ export interface TopicHubApi extends Rpc.DurableObjectBranded {
   counters(ids: string[]): ConnCounters
   /** The replay window's size; null when the topic has none. */
   windowSize(): { events: number; bytes: number } | null
+  /**
+   * Writes a broadcast to every connection whose home is this object (SSE streams of their
+   * first topic, WebSockets accepted here), once each; resolves with how many got it.
+   */
+  broadcast(message: Message): number
+  /** Writes one message to connection `id` if its home is this object; false otherwise. */
+  sendTo(id: string, message: Message): boolean
+  /** This topic's subscribers and since when it has had any; null when none. */
+  presence(topic: string): Omit<TopicPresence, 'nodes'> | null
 }
 
 /** A registry shard (`registry-<n>`): live connections and counters for the admin API. */
@@ -54,5 +71,10 @@ export interface RegistryApi extends Rpc.DurableObjectBranded {
     prefix?: string | undefined
   }): Page<{ topic: string; subscribers: number }>
   count(delta: Partial<Counts>): void
+  /** The broadcast's drop decision (and its count, on the counting shard). */
+  anyConnection(count: boolean, alone: boolean): boolean
+  /** The home topic objects of the listed connections: where a broadcast goes. */
+  homes(): string[]
+  refused(reason: RefusalReason): void
   totals(): RegistryTotals
 }

@@ -24,6 +24,12 @@ const KEYS = [
   'REPLAY_AGE_MS',
   'REPLAY_TOPIC_BYTES',
   'LINGER_MS',
+  'PRIVATE_TOPICS',
+  'TOKEN_SECRET',
+  'TOKEN_PUBLIC_KEY',
+  'TOKEN_ISSUER',
+  'TOKEN_AUDIENCE',
+  'TOKEN_COOKIE',
 ] as const
 
 const cache = new WeakMap<Env, Settings>()

@@ -1,16 +1,23 @@
 import {
   EncodedEvent,
+  EncodedMessage,
+  GATEWAY_EVENTS,
   type GatewayEvent,
   type Logger,
+  type Message,
   type ResumeAsk,
   type TopicHistory,
+  type TopicPresence,
   cursorPart,
   errorResponse,
   formatWsFrame,
+  gatewaySseFrame,
+  gatewayWsFrame,
   resumeAsks,
   tailDropFrame,
   tailGapFrame,
   tailPublishFrame,
+  tokenExpiredData,
 } from '@sse-gateway/core'
 import { DurableObject } from 'cloudflare:workers'
 import { type Env, hubFor, registryFor } from './env.ts'
@@ -25,6 +32,9 @@ import { type GoneReason, type TopicStream, TopicStreams } from './topic-streams
 import { CONN_HEADER, type ConnHeader, historyFrame, parseAsk } from './wire.ts'
 
 const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+/** The longest delay setTimeout takes (about 24.8 days); a later expiry is waited for in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1
 /** Counter deltas are reported to the registry at most this often per topic. */
 const FLUSH_AFTER_MS = 1_000
 
@@ -68,6 +78,10 @@ export class TopicHub extends DurableObject<Env> implements TopicHubApi {
   /** The topic stays live until then after its last subscriber left (LINGER_MS). */
   #lingerUntil = 0
   #topic: string | undefined
+  /** When the topic last went from no subscriber to one (ms since the epoch; presence's `since`). */
+  #since: number | undefined
+  /** SSE streams whose subscriber token expires: connection id → the timer that ends them. */
+  readonly #expiries = new Map<string, ReturnType<typeof setTimeout>>()
   #counts: Counts = zeroCounts()
   #flushTimer: ReturnType<typeof setTimeout> | undefined
 
@@ -88,6 +102,14 @@ export class TopicHub extends DurableObject<Env> implements TopicHubApi {
       this.#members.set(key.slice(2), home)
     }
     this.#lingerUntil = ctx.storage.kv.get<number>('linger') ?? 0
+    this.#since = ctx.storage.kv.get<number>('since')
+  }
+
+  /** A subscriber is about to join: the first one since the topic was empty starts `since`. */
+  #joining(): void {
+    if (this.#subscribed && this.#since !== undefined) return
+    this.#since = Date.now()
+    this.ctx.storage.kv.put('since', this.#since)
   }
 
   /** A subscriber of any kind is here (or being accepted). */
@@ -189,6 +211,7 @@ export class TopicHub extends DurableObject<Env> implements TopicHubApi {
     let bytes = 0
     const sendTo = (tag: string | undefined) => {
       for (const [ws, att] of this.#sockets.live(tag)) {
+        if (this.#expired(ws, att)) continue
         const f = this.#wsFrame(enc, att, frames)
         if (f && this.#sockets.send(ws, att, f[0], f[1])) {
           n++
@@ -230,6 +253,80 @@ export class TopicHub extends DurableObject<Env> implements TopicHubApi {
     return f
   }
 
+  /**
+   * A broadcast, to every connection whose home is this object, once each: the SSE streams of
+   * connections whose first topic this is (the stream that carries their heartbeats; a
+   * multi-topic stream's other parts live in other objects and are skipped there) and the
+   * WebSockets accepted here. The frame is encoded once per wire format; nothing is awaited.
+   */
+  broadcast(message: Message): number {
+    const enc = new EncodedMessage(message)
+    let n = 0
+    let bytes = 0
+    for (const s of this.#streams.subs.values()) {
+      if (!s.heartbeat) continue
+      const b = this.#writeMessage(s, enc)
+      if (b < 0) continue
+      n++
+      bytes += b
+    }
+    let text: string | undefined
+    for (const [ws, att] of this.#sockets.live()) {
+      if (this.#expired(ws, att)) continue
+      text ??= decoder.decode(enc.json())
+      const size = enc.json().byteLength
+      if (!this.#sockets.send(ws, att, text, size)) continue
+      n++
+      bytes += size
+    }
+    this.#count('delivered', n)
+    this.#count('bytesSent', bytes)
+    return n
+  }
+
+  /** A direct send to connection `id`, if this object is its home; false otherwise. */
+  sendTo(id: string, message: Message): boolean {
+    const enc = new EncodedMessage(message)
+    let bytes = -1
+    const s = this.#streams.subs.get(id)
+    if (s) bytes = this.#writeMessage(s, enc)
+    else {
+      for (const [ws, att] of this.#sockets.live(id)) {
+        if (this.#expired(ws, att)) continue
+        const size = enc.json().byteLength
+        if (this.#sockets.send(ws, att, decoder.decode(enc.json()), size)) bytes = size
+      }
+    }
+    if (bytes < 0) return false
+    this.#count('directSends', 1)
+    this.#count('delivered', 1)
+    this.#count('bytesSent', bytes)
+    return true
+  }
+
+  /** Writes a message to one SSE stream: the bytes written, or -1 when the stream is gone. */
+  #writeMessage(s: TopicStream, enc: EncodedMessage): number {
+    const b = s.envelope ? enc.sseEnvelope() : enc.sse()
+    if (!this.#streams.write(s, b)) return -1
+    s.events++
+    s.bytes += b.byteLength
+    return b.byteLength
+  }
+
+  /**
+   * Who is subscribed to this topic here: its SSE streams (whatever the connection's other
+   * topics), the WebSockets homed here (their first topic) and those homed elsewhere (members).
+   * Tails are not subscribers. Null when there is none.
+   */
+  presence(topic: string): Omit<TopicPresence, 'nodes'> | null {
+    this.#topic = topic
+    let subscribers = this.#streams.subs.size + this.#members.size
+    for (const _ of this.#sockets.live()) subscribers++
+    if (subscribers === 0) return null
+    const since = new Date(this.#since ?? Date.now()).toISOString()
+    return { topic, subscribers, since }
+  }
+
   /** Shows a dropped publish to the admin tails: topic and id only. */
   drop(topic: string, id: string): void {
     if (this.#streams.tails.size === 0) return
@@ -243,6 +340,7 @@ export class TopicHub extends DurableObject<Env> implements TopicHubApi {
    */
   async addMember(topic: string, id: string, home: string, ask?: ResumeAsk): Promise<TopicHistory> {
     this.#topic = topic
+    this.#joining()
     this.#members.set(id, home)
     const history = this.#window.history(afterOf(ask))
     if (ask) {
@@ -334,6 +432,7 @@ export class TopicHub extends DurableObject<Env> implements TopicHubApi {
     const envelope = url.searchParams.get('envelope') === '1'
     const ask = parseAsk(url.searchParams.get('resume'))
     const history = this.#window.history(afterOf(ask))
+    this.#joining()
     const { stream, body } = this.#streams.open({
       id,
       kind: 'sub',
@@ -360,7 +459,75 @@ export class TopicHub extends DurableObject<Env> implements TopicHubApi {
       this.#count('gaps', opening.gaps)
     }
     if (opening && ask) this.#tailGaps(opening, id)
+    const exp = Number(url.searchParams.get('exp') ?? Number.NaN)
+    if (Number.isFinite(exp)) {
+      const priv = JSON.parse(url.searchParams.get('priv') ?? '[]') as string[]
+      this.#expireStreamAt(stream, exp, priv)
+    }
     return new Response(body, { headers: { 'content-type': 'text/event-stream' } })
+  }
+
+  /**
+   * Ends an SSE stream when its subscriber token expires: `gateway.token-expired` (no `id:`,
+   * so the client's resume position stays), then a clean end. A stream keeps its object in
+   * memory, so a timer is enough; a merged multi-topic response ends with this, its home part.
+   */
+  #expireStreamAt(s: TopicStream, expiresAt: number, privateTopics: string[]): void {
+    const wait = expiresAt - Date.now()
+    const timer = setTimeout(
+      () => {
+        if (this.#streams.subs.get(s.id) !== s) return
+        if (Date.now() < expiresAt) {
+          this.#expireStreamAt(s, expiresAt, privateTopics)
+          return
+        }
+        const data = tokenExpiredData(privateTopics, expiresAt)
+        this.#streams.write(s, encoder.encode(gatewaySseFrame(GATEWAY_EVENTS.tokenExpired, data)))
+        this.#streams.close(s.id)
+      },
+      Math.max(0, Math.min(wait, MAX_TIMER_MS)),
+    )
+    this.#expiries.set(s.id, timer)
+  }
+
+  /**
+   * A socket whose token has expired is ended now (true), with `gateway.token-expired` and close
+   * 1008: the alarm does it on time, an event or broadcast that comes first does it then.
+   */
+  #expired(ws: WebSocket, att: SocketAttachment): boolean {
+    if (att.expiresAt === undefined || att.expiresAt > Date.now()) return false
+    void this.#expireSocket(ws, att)
+    return true
+  }
+
+  async #expireSocket(ws: WebSocket, att: SocketAttachment): Promise<void> {
+    if (att.closing || att.expiresAt === undefined) return
+    const data = tokenExpiredData(att.privateTopics ?? [], att.expiresAt)
+    this.#sockets.markClosing(ws, att)
+    try {
+      ws.send(gatewayWsFrame(GATEWAY_EVENTS.tokenExpired, data))
+      ws.close(1008, 'token expired')
+    } catch {
+      // Closed meanwhile.
+    }
+    await this.#socketGone(att)
+  }
+
+  /** The earliest token expiry of the sockets homed here. */
+  #nextExpiry(): number | undefined {
+    let next: number | undefined
+    for (const [, att] of this.#sockets.live()) {
+      if (att.expiresAt !== undefined && (next === undefined || att.expiresAt < next)) {
+        next = att.expiresAt
+      }
+    }
+    return next
+  }
+
+  /** Sets the object's alarm for a token expiry, unless it rings earlier already. */
+  async #alarmBy(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm()
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at)
   }
 
   /**
@@ -377,6 +544,7 @@ export class TopicHub extends DurableObject<Env> implements TopicHubApi {
     const topics = conn.topics
     const asks = resumeAsks(topics, conn.lastEventId ?? undefined)
     const [home, ...others] = topics as [string, ...string[]]
+    this.#joining()
     this.#pending.set(conn.id, [])
     let theirs: TopicHistory[]
     try {
@@ -408,6 +576,9 @@ export class TopicHub extends DurableObject<Env> implements TopicHubApi {
         const p = opening.positions.get(t)
         return p ? [p.epoch, p.seq] : null
       }),
+      ...(typeof conn.expiresAt === 'number'
+        ? { expiresAt: conn.expiresAt, privateTopics: conn.privateTopics ?? [] }
+        : {}),
     })
     for (const frame of wsOpening(opening)) server.send(frame)
     const held = this.#pending.get(conn.id) ?? []
@@ -416,6 +587,8 @@ export class TopicHub extends DurableObject<Env> implements TopicHubApi {
     this.#count('replayed', opening.replayed)
     this.#count('gaps', opening.gaps)
     if (asks) this.#tailGaps(opening, conn.id)
+    // A hibernated socket has no timer: the object's alarm wakes it when the token expires.
+    if (typeof conn.expiresAt === 'number') await this.#alarmBy(conn.expiresAt)
     await registryFor(this.env, this.#settings.registryShards, conn.id).add({
       id: conn.id,
       transport: 'ws',
@@ -488,6 +661,11 @@ export class TopicHub extends DurableObject<Env> implements TopicHubApi {
 
   #streamGone(s: TopicStream, reason: GoneReason): void {
     if (s.kind === 'tail') return
+    const timer = this.#expiries.get(s.id)
+    if (timer !== undefined) {
+      clearTimeout(timer)
+      this.#expiries.delete(s.id)
+    }
     if (reason === 'slow') this.#count('slowConsumerDisconnects', 1)
     const topic = this.#topic
     if (topic !== undefined) {
@@ -504,6 +682,8 @@ export class TopicHub extends DurableObject<Env> implements TopicHubApi {
    */
   async #maybeIdle(): Promise<void> {
     if (this.#subscribed) return
+    this.#since = undefined
+    this.ctx.storage.kv.delete('since')
     this.#sockets.persist()
     const { lingerMs, replay } = this.#settings
     const now = Date.now()
@@ -523,7 +703,15 @@ export class TopicHub extends DurableObject<Env> implements TopicHubApi {
    * set anew when they leave.
    */
   override async alarm(): Promise<void> {
-    if (this.#subscribed) return
+    const now0 = Date.now()
+    for (const [ws, att] of [...this.#sockets.live()]) {
+      if (att.expiresAt !== undefined && att.expiresAt <= now0) await this.#expireSocket(ws, att)
+    }
+    if (this.#subscribed) {
+      const next = this.#nextExpiry()
+      if (next !== undefined) await this.ctx.storage.setAlarm(next)
+      return
+    }
     const now = Date.now()
     const ageMs = this.#settings.replay.ageMs
     const newest = Math.max(this.#window.newest() ?? 0, this.#lingerUntil)

@@ -19,6 +19,10 @@ export interface SocketAttachment {
   pos: Array<[string, number] | null>
   /** Closed by the gateway (admin disconnect): cleanup already ran. */
   closing?: boolean
+  /** Private topics: when the subscriber's token expires (ms since the epoch). */
+  expiresAt?: number
+  /** The private topics among `topics` (named by `gateway.token-expired`). */
+  privateTopics?: string[]
 }
 
 /** How long send counters may stay in memory only before they are written to the attachment. */

@@ -19,6 +19,10 @@ export interface ConnHeader {
   userAgent: string | null
   /** What the client sent to resume (`?lastEventId=`), as it sent it. */
   lastEventId: string | null
+  /** Private topics: when the subscriber's token expires (ms since the epoch). */
+  expiresAt?: number | undefined
+  /** The private topics among `topics`. */
+  privateTopics?: string[] | undefined
 }
 
 /**

@@ -4,7 +4,6 @@ import type { Hono } from 'hono'
 import { CloudflareBackend } from './cf-backend.ts'
 import type { Env } from './env.ts'
 import { createLogger } from './log.ts'
-import { renderMetrics } from './metrics.ts'
 import { readSettings } from './settings.ts'
 import { serveAdminUi } from './static-admin.ts'
 import { answerBeforeBody, unreadBodyMode } from './unread-body.ts'
@@ -46,12 +45,14 @@ function build(
     backend,
     config: settings,
     log,
-    metrics: async () => renderMetrics(await backend.stats()),
+    metrics: () => backend.metrics(),
     beforeRoutes: serveAdminUi,
   })
   return async (req, e, ctx) => {
     const res = await app.fetch(req, e, ctx)
     backend.flushCounts(ctx)
+    const background = backend.settled()
+    if (background) ctx.waitUntil(background)
     return unread === 'leave' ? res : answerBeforeBody(req, res, ctx, unread)
   }
 }

@@ -73,7 +73,8 @@ describe('TopicHub', () => {
     await hub('member').addMember('member', 'w1', 'home')
     expect((await hub('member').probe('member')).live).toBe(true)
     await runInDurableObject(hub('member'), async (_o, state) => {
-      expect([...(await state.storage.list()).keys()]).toEqual(['m:w1'])
+      // The member, and since when the topic has had subscribers (presence).
+      expect([...(await state.storage.list()).keys()]).toEqual(['m:w1', 'since'])
     })
     await hub('member').removeMember('w1')
     expect((await hub('member').probe('member')).live).toBe(false)

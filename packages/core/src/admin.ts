@@ -2,7 +2,7 @@ import { type Context, Hono } from 'hono'
 import { GatewayError } from './errors.ts'
 import { decodeCursor, parseLimit, toPageBody } from './pagination.ts'
 import type { GatewayBackend } from './ports.ts'
-import { parseTopics, quote, validateTopic } from './topics.ts'
+import { parseTopics, quote, validateEventType, validateId, validateTopic } from './topics.ts'
 
 /**
  * The admin API (`/admin/api/*`), behind the publishers' keys. Listings are ordered by key
@@ -12,8 +12,11 @@ import { parseTopics, quote, validateTopic } from './topics.ts'
 export function createAdminApi<C extends Context>(deps: {
   backend: GatewayBackend<C>
   checkKey: (headers: Headers) => void
+  /** Reads a request body as UTF-8 text, 413 past `max` bytes (the publish path's reader). */
+  readBody: (c: C, max: number) => Promise<string>
+  maxBodyBytes: number
 }): Hono {
-  const { backend, checkKey } = deps
+  const { backend, checkKey, readBody, maxBodyBytes } = deps
   const api = new Hono()
 
   api.use('*', async (c, next) => {
@@ -43,16 +46,33 @@ export function createAdminApi<C extends Context>(deps: {
     return c.json(toPageBody(page, (x) => x.id))
   })
 
-  api.get('/topics/:topic{.+}/tail', async (c) => {
-    const topic = validateTopic(c.req.param('topic'))
-    return backend.tail(c as C, topic)
+  // One route for the tail and presence: with two (`…{.+}/tail`, then `…{.+}`), Hono's router
+  // gives `a/tail` to the second. A name ending in `/tail` is the tail of what precedes it.
+  api.get('/topics/:topic{.+}', async (c) => {
+    const raw = c.req.param('topic')
+    if (raw.endsWith('/tail')) return backend.tail(c as C, validateTopic(raw.slice(0, -5)))
+    // Presence: who is subscribed to one topic, in the whole deployment and per node.
+    const topic = validateTopic(raw)
+    const presence = await backend.presence(topic)
+    if (presence === null) {
+      throw new GatewayError('not_found', `topic ${quote(topic)} has no subscriber`)
+    }
+    return c.json(presence)
+  })
+
+  // Direct send: one event to one connection, wherever it lives.
+  api.post('/connections/:id/events', async (c) => {
+    const id = connectionId(c.req.param('id'))
+    const eventId = validateId(c.req.header('x-sse-id') ?? null)
+    const event = validateEventType(c.req.header('x-sse-event') ?? null)
+    const data = await readBody(c as C, maxBodyBytes)
+    const sent = await backend.sendTo(id, { id: eventId, event, data })
+    if (!sent) throw new GatewayError('not_found', `no live connection ${quote(id)}`)
+    return c.json({ id: eventId, connection: id }, 202)
   })
 
   api.delete('/connections/:id', async (c) => {
-    const id = c.req.param('id')
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
-      throw new GatewayError('bad_request', `invalid connection id ${quote(id)}`)
-    }
+    const id = connectionId(c.req.param('id'))
     const found = await backend.disconnect(id)
     if (!found) throw new GatewayError('not_found', `no live connection ${quote(id)}`)
     return c.json({ id, disconnected: true })
@@ -62,4 +82,11 @@ export function createAdminApi<C extends Context>(deps: {
   api.get('/nodes', async (c) => c.json({ items: await backend.nodes() }))
 
   return api
+}
+
+function connectionId(id: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
+    throw new GatewayError('bad_request', `invalid connection id ${quote(id)}`)
+  }
+  return id
 }

@@ -1,57 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { createGatewayApp } from './app.ts'
-import type { GatewayEvent } from './event.ts'
-import type { GatewayBackend } from './ports.ts'
-
-/** A backend whose only topic with a subscriber is `live`; it records what it was asked to do. */
-function recordingBackend() {
-  const published: GatewayEvent[] = []
-  const dropped: Array<{ topics: string[]; id: string }> = []
-  const backend: GatewayBackend = {
-    nodeId: 'n1',
-    liveTopics: async (topics) => topics.filter((t) => t === 'live'),
-    publish: async (events) => {
-      published.push(...events)
-      return {}
-    },
-    dropped: async (topics, id) => {
-      dropped.push({ topics, id })
-    },
-    subscribe: async () => new Response('stream'),
-    tail: async () => new Response('tail'),
-    listTopics: async () => ({ items: [], more: false }),
-    listConnections: async () => ({ items: [], more: false }),
-    disconnect: async (id) => id === 'c1',
-    stats: async () => ({
-      connections: 0,
-      connectionsTotal: 0,
-      topics: 0,
-      published: 0,
-      delivered: 0,
-      dropped: 0,
-      bytesSent: 0,
-      slowConsumerDisconnects: 0,
-      replayed: 0,
-      gaps: 0,
-      asOf: '2026-01-01T00:00:00.000Z',
-      nodes: [],
-    }),
-    nodes: async () => [],
-    ready: async () => ({ ready: true }),
-  }
-  return { backend, published, dropped }
-}
+import { recordingBackend, untouchableBody } from './test-backend.ts'
 
 const config = { apiKeys: ['k'], maxTopicsPerConnection: 4, maxBodyBytes: 16, corsOrigins: ['*'] }
-
-/** A body that fails the test if anything reads it. */
-function untouchableBody(): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    pull() {
-      throw new Error('the drop path read the body')
-    },
-  })
-}
 
 function publish(headers: Record<string, string>, body?: BodyInit) {
   return new Request('http://gw/publish', {

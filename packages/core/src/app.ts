@@ -8,6 +8,7 @@ import { createIdGenerator } from './ids.ts'
 import { type GatewayBackend, type Logger, type PublishObserver, silentLogger } from './ports.ts'
 import { SSE_HEADERS } from './sse.ts'
 import { createPublish } from './publish.ts'
+import { type TokenConfig, createSubscribeGuard } from './private-topics.ts'
 import { parseSubscription } from './subscription.ts'
 
 export interface GatewayDeps<C extends Context> {
@@ -15,6 +16,8 @@ export interface GatewayDeps<C extends Context> {
   config: Pick<Config, 'apiKeys' | 'maxTopicsPerConnection' | 'maxBodyBytes' | 'corsOrigins'> & {
     /** BODY_TIMEOUT_MS for the default body reader (none: the platform's own limit). */
     timeouts?: Pick<Config['timeouts'], 'bodyMs'>
+    /** Private topics (none: every topic public, tokens never looked at). */
+    tokens?: TokenConfig
   }
   log?: Logger
   observer?: PublishObserver
@@ -37,7 +40,8 @@ const ALLOWED: Array<[RegExp, string]> = [
   [/^\/publish$/, 'POST, OPTIONS'],
   [/^\/(healthz|readyz|metrics)$/, 'GET'],
   [/^\/admin\/api\/(topics|connections|stats|nodes)$/, 'GET'],
-  [/^\/admin\/api\/topics\/.+\/tail$/, 'GET'],
+  [/^\/admin\/api\/topics\/.+$/, 'GET'],
+  [/^\/admin\/api\/connections\/[^/]+\/events$/, 'POST'],
   [/^\/admin\/api\/connections\/[^/]+$/, 'DELETE'],
 ]
 
@@ -62,6 +66,7 @@ export function createGatewayApp<C extends Context>(deps: GatewayDeps<C>): Hono 
     deps.readBody ?? ((c: C, max: number) => readBodyText(c.req.raw, max, config.timeouts?.bodyMs))
   const checkKey = createKeyCheck(config.apiKeys)
   const publish = createPublish({ backend, config, checkKey, log, observer })
+  const guard = createSubscribeGuard(config.tokens, (reason) => backend.refused(reason))
   const app = new Hono()
 
   app.onError((err, c) => {
@@ -146,12 +151,17 @@ export function createGatewayApp<C extends Context>(deps: GatewayDeps<C>): Hono 
       (n) => c.req.query(n),
       config.maxTopicsPerConnection,
     )
+    const grant =
+      guard &&
+      (await guard(ask.topics, { header: (n) => c.req.header(n), query: (n) => c.req.query(n) }))
     return backend.subscribe(c as C, {
       connectionId: newId(),
       transport,
       ...ask,
       remoteAddress: undefined,
       userAgent: c.req.header('user-agent'),
+      expiresAt: grant?.expiresAt,
+      privateTopics: grant?.privateTopics,
     })
   }
   app.get('/sse', subscribe('sse'))
@@ -165,7 +175,10 @@ export function createGatewayApp<C extends Context>(deps: GatewayDeps<C>): Hono 
     return c.json(answer, 202, corsHeaders(config.corsOrigins, c.req.header('origin') ?? null))
   })
 
-  app.route('/admin/api', createAdminApi({ backend, checkKey }))
+  app.route(
+    '/admin/api',
+    createAdminApi({ backend, checkKey, readBody, maxBodyBytes: config.maxBodyBytes }),
+  )
   return app
 }
 

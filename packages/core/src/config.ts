@@ -1,3 +1,5 @@
+import { type TokenConfig, loadTokenConfig } from './private-topics.ts'
+
 /** Every setting of the gateway, read from environment variables (docs/configuration.md). */
 export interface Config {
   port: number
@@ -31,6 +33,8 @@ export interface Config {
   lingerMs: number
   /** Cluster: a draining node keeps its topics registered this long while its clients move. */
   drainLingerMs: number
+  /** Private topics and how subscriber tokens are verified (docs/private-topics.md). */
+  tokens: TokenConfig
 }
 
 /** Per-stage request timeouts, in milliseconds. */
@@ -141,5 +145,6 @@ export function loadConfig(env: Env): Config {
     },
     lingerMs: int(env, 'LINGER_MS', 0, 0, 3_600_000),
     drainLingerMs: int(env, 'DRAIN_LINGER_MS', 10_000, 0, 600_000),
+    tokens: loadTokenConfig(env),
   }
 }

@@ -144,3 +144,69 @@ export class EncodedEvent implements GatewayEvent {
     return this.#get(ENVELOPE, scope)
   }
 }
+
+/** The topic field of a broadcast's frames: no topic is named `*`, so it cannot be mistaken. */
+export const BROADCAST_TOPIC = '*'
+
+/**
+ * An event addressed to connections rather than to a topic: a broadcast (every connection) or a
+ * direct send (one connection). It is in no topic's sequence and is never replayed, so its SSE
+ * frame has no `id:` line: the client's Last-Event-ID, its resume position, stays as it was. The
+ * publisher's id travels in the JSON envelope (WebSocket frames, `?envelope=json`).
+ */
+export interface Message {
+  id: string
+  event?: string | undefined
+  data: string
+  /** `*` for a broadcast; undefined for a direct send. */
+  topic?: typeof BROADCAST_TOPIC | undefined
+}
+
+/** A message encoded at most once per wire format, whatever the number of sockets it reaches. */
+export class EncodedMessage {
+  readonly message: Message
+  readonly #text: (text: string) => Uint8Array
+  readonly #sseEncode: (frame: string) => Uint8Array
+  #sse: Uint8Array | undefined
+  #json: Uint8Array | undefined
+  #envelope: Uint8Array | undefined
+
+  constructor(message: Message, encoders: EventEncoders = {}) {
+    this.message = message
+    this.#text = encoders.text ?? encodeUtf8
+    this.#sseEncode = encoders.sse ?? this.#text
+  }
+
+  #envelopeText(): string {
+    const m = this.message
+    return JSON.stringify({
+      topic: m.topic ?? null,
+      id: m.id,
+      event: m.event ?? null,
+      data: m.data,
+      cursor: null,
+    })
+  }
+
+  /** SSE frame: `event:` (if any), `topic: *` for a broadcast, `data:`; no `id:`. */
+  sse(): Uint8Array {
+    const m = this.message
+    this.#sse ??= this.#sseEncode(formatEvent({ event: m.event, topic: m.topic, data: m.data }))
+    return this.#sse
+  }
+
+  /** WebSocket text frame `{"topic","id","event","data","cursor":null}`. */
+  json(): Uint8Array {
+    this.#json ??= this.#text(this.#envelopeText())
+    return this.#json
+  }
+
+  /** SSE frame whose data is the JSON envelope (`?envelope=json`); no `id:`. */
+  sseEnvelope(): Uint8Array {
+    const m = this.message
+    this.#envelope ??= this.#sseEncode(
+      formatEvent({ event: m.event, topic: m.topic, data: this.#envelopeText() }),
+    )
+    return this.#envelope
+  }
+}

@@ -14,6 +14,8 @@ export const GATEWAY_EVENTS = {
   connected: 'gateway.connected',
   /** A resuming client missed events the gateway can no longer replay. */
   gap: 'gateway.gap',
+  /** The subscriber token of a private topic expired: the stream ends right after this. */
+  tokenExpired: 'gateway.token-expired',
 } as const
 
 /** Why a resume could not replay a topic. */
@@ -48,6 +50,11 @@ export function gapData(gap: GapInfo): string {
       ? { reason: gap.reason, topics: gap.topics }
       : { reason: gap.reason, topics: gap.topics, missed: gap.missed },
   )
+}
+
+/** `gateway.token-expired` data: the private topics the token covered, and when it expired. */
+export function tokenExpiredData(privateTopics: string[], expiresAt: number): string {
+  return JSON.stringify({ topics: privateTopics, expiredAt: new Date(expiresAt).toISOString() })
 }
 
 /**

@@ -18,8 +18,15 @@ export {
   publisherIdOf,
   topicHash,
 } from './cursor.ts'
-export type { CursorScope, EventEncoders, GatewayEvent } from './event.ts'
-export { EncodedEvent, SINGLE_TOPIC, formatWsFrame, sseIdOf } from './event.ts'
+export type { CursorScope, EventEncoders, GatewayEvent, Message } from './event.ts'
+export {
+  BROADCAST_TOPIC,
+  EncodedEvent,
+  EncodedMessage,
+  SINGLE_TOPIC,
+  formatWsFrame,
+  sseIdOf,
+} from './event.ts'
 export type { ConnectedInfo, GapInfo, GapReason } from './gateway-events.ts'
 export {
   GATEWAY_EVENTS,
@@ -28,7 +35,15 @@ export {
   gapData,
   gatewaySseFrame,
   gatewayWsFrame,
+  tokenExpiredData,
 } from './gateway-events.ts'
+export type { Grant, RefusalReason, TokenConfig, TokenSource } from './private-topics.ts'
+export {
+  createSubscribeGuard,
+  createSubscriberAuth,
+  loadTokenConfig,
+  topicMatches,
+} from './private-topics.ts'
 export type { HeaderSource, PublishAnswer, PublishDeps, PublishRequest } from './publish.ts'
 export { createPublish } from './publish.ts'
 export type { SubscriptionAsk } from './subscription.ts'
@@ -61,6 +76,7 @@ export type {
   Stats,
   SubscribeRequest,
   TopicInfo,
+  TopicPresence,
   TopicQuery,
   Transport,
 } from './ports.ts'

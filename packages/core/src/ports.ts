@@ -1,5 +1,5 @@
 import type { Context } from 'hono'
-import type { GatewayEvent } from './event.ts'
+import type { GatewayEvent, Message } from './event.ts'
 import type { Page } from './pagination.ts'
 
 /** The subset of pino's API the core logs through. Keys and bodies are never passed to it. */
@@ -24,6 +24,14 @@ export interface SubscribeRequest {
   remoteAddress: string | undefined
   userAgent: string | undefined
   lastEventId: string | undefined
+  /**
+   * Private topics: when the subscriber's token expires (ms since the epoch). At that moment the
+   * runtime writes `gateway.token-expired` (data: `tokenExpiredData(privateTopics, expiresAt)`)
+   * and ends the connection (SSE: clean end; WebSocket: close 1008 "token expired").
+   */
+  expiresAt?: number | undefined
+  /** The requested topics that are private (named by `gateway.token-expired`). */
+  privateTopics?: string[] | undefined
 }
 
 /** One live connection, as the admin API lists it. */
@@ -76,6 +84,12 @@ export interface NodeStats {
   replayed: number
   /** `gateway.gap` events sent: resumes that could not replay everything. */
   gaps: number
+  /** Broadcasts (`x-sse-topic: *`) this node accepted from a publisher, drops included. */
+  broadcasts: number
+  /** Direct sends (`POST /admin/api/connections/{id}/events`) this node accepted. */
+  directSends: number
+  /** Subscriptions refused for a private topic (401 or 403). */
+  subscriptionsRefused: number
   /**
    * When these figures were read (ISO 8601): the moment of the request for the node that
    * answers, the last heartbeat snapshot (at most `NODE_TTL_MS / 3` old) for a peer. In the
@@ -93,6 +107,16 @@ export interface NodeInfo {
   startedAt: string
   connections: number
   topics: number
+}
+
+/** Who is subscribed to one topic across the deployment (`GET /admin/api/topics/{topic}`). */
+export interface TopicPresence {
+  topic: string
+  subscribers: number
+  /** Per node holding subscribers of it, in node order. */
+  nodes: Array<{ node: string; subscribers: number }>
+  /** When the topic went live (ISO 8601): the earliest of its nodes' current live periods. */
+  since: string
 }
 
 /** What a publish did, from the backend's side. */
@@ -120,6 +144,22 @@ export interface GatewayBackend<C extends Context = Context> {
   publish(events: GatewayEvent[]): Promise<PublishOutcome>
   /** Records dropped topics (no subscriber): tails see `{topic,id}`. Never throws. */
   dropped(topics: string[], id: string): Promise<void>
+  /**
+   * Whether any connection (SSE or WebSocket) is live anywhere in the deployment: the drop
+   * decision of a broadcast. One look-up at most; never touches a request body.
+   */
+  anyConnection(): boolean | Promise<boolean>
+  /**
+   * Writes one message (topic `*`) to every live connection on every node, exactly once each.
+   * `subscribers` in the outcome: connections written to, where the runtime knows it at once.
+   */
+  broadcast(message: Message): Promise<PublishOutcome>
+  /** Writes one message (no topic) to one connection wherever it lives; false: no such connection. */
+  sendTo(connectionId: string, message: Message): Promise<boolean>
+  /** Who is subscribed to `topic` across the deployment; null when nobody is (tails do not count). */
+  presence(topic: string): Promise<TopicPresence | null>
+  /** Counts a subscription refused for a private topic (stats and metrics). */
+  refused(reason: 'unauthorized' | 'forbidden'): void
   /** Opens an SSE stream or accepts a WebSocket upgrade for a validated subscription. */
   subscribe(c: C, req: SubscribeRequest): Promise<Response>
   /** Opens an admin tail of one topic: SSE, not a subscriber. */

@@ -1,5 +1,5 @@
 import type { Config } from './config.ts'
-import type { GatewayEvent } from './event.ts'
+import { BROADCAST_TOPIC, type GatewayEvent } from './event.ts'
 import type { GatewayBackend, Logger, PublishObserver } from './ports.ts'
 import { parseTopics, validateEventType, validateId } from './topics.ts'
 
@@ -20,10 +20,15 @@ export interface PublishAnswer {
   id: string
   delivered: string[]
   dropped: string[]
+  /** A broadcast: the connections it was written to, where the runtime knows it at once. */
+  connections?: number
 }
 
 export interface PublishDeps {
-  backend: Pick<GatewayBackend, 'liveTopics' | 'publish' | 'dropped'>
+  backend: Pick<
+    GatewayBackend,
+    'liveTopics' | 'publish' | 'dropped' | 'anyConnection' | 'broadcast'
+  >
   config: Pick<Config, 'maxTopicsPerConnection' | 'maxBodyBytes'>
   checkKey: (headers: HeaderSource) => void
   log: Logger
@@ -42,7 +47,9 @@ export function createPublish(deps: PublishDeps): (req: PublishRequest) => Promi
     const started = performance.now()
     const h = req.headers
     checkKey(h)
-    const topics = parseTopics(h.get('x-sse-topic'), config.maxTopicsPerConnection)
+    const rawTopics = h.get('x-sse-topic')
+    if (rawTopics !== null && rawTopics.trim() === BROADCAST_TOPIC) return broadcast(req)
+    const topics = parseTopics(rawTopics, config.maxTopicsPerConnection)
     const id = validateId(h.get('x-sse-id'))
     const event = validateEventType(h.get('x-sse-event'))
     const found = backend.liveTopics(topics)
@@ -70,5 +77,31 @@ export function createPublish(deps: PublishDeps): (req: PublishRequest) => Promi
       bytes: data.length,
     })
     return { id, delivered: live, dropped }
+  }
+
+  /** `x-sse-topic: *`: every live connection once; nobody connected is a drop, body unread. */
+  async function broadcast(req: PublishRequest): Promise<PublishAnswer> {
+    const started = performance.now()
+    const id = validateId(req.headers.get('x-sse-id'))
+    const event = validateEventType(req.headers.get('x-sse-event'))
+    const found = backend.anyConnection()
+    const any = typeof found === 'boolean' ? found : await found
+    if (!any) {
+      log.info({ topics: [BROADCAST_TOPIC], id }, 'dropped: no connection')
+      void backend.dropped([BROADCAST_TOPIC], id)
+      observer?.published?.({ topics: 1, live: 0, seconds: 0, bytes: 0 })
+      return { id, delivered: [], dropped: [BROADCAST_TOPIC] }
+    }
+    const data = await req.readBody(config.maxBodyBytes)
+    const outcome = await backend.broadcast({ topic: BROADCAST_TOPIC, id, event, data })
+    observer?.published?.({
+      topics: 1,
+      live: 1,
+      seconds: (performance.now() - started) / 1000,
+      bytes: data.length,
+    })
+    const answer: PublishAnswer = { id, delivered: [BROADCAST_TOPIC], dropped: [] }
+    if (outcome.subscribers !== undefined) answer.connections = outcome.subscribers
+    return answer
   }
 }

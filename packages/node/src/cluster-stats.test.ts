@@ -15,6 +15,9 @@ function node(id: string, connections: number, asOf: string): NodeStats {
     slowConsumerDisconnects: 0,
     replayed: 0,
     gaps: 0,
+    broadcasts: connections,
+    directSends: 0,
+    subscriptionsRefused: 1,
     asOf,
   }
 }
@@ -30,6 +33,8 @@ describe('cluster stats', () => {
       4,
     )
     expect(stats.connections).toBe(6)
+    // Reach (#16): broadcasts, direct sends and refusals are summed over the nodes too.
+    expect([stats.broadcasts, stats.directSends, stats.subscriptionsRefused]).toEqual([6, 0, 3])
     expect(stats.asOf).toBe('2026-05-01T10:00:01.000Z')
     expect(stats.nodes.map((n) => n.asOf)).toEqual([
       '2026-05-01T10:00:05.000Z',

@@ -2,7 +2,8 @@ import type { Socket } from 'node:net'
 import {
   type ConnectionInfo,
   type CursorScope,
-  type EncodedEvent,
+  EncodedEvent,
+  type EncodedMessage,
   type GatewayEvent,
   SINGLE_TOPIC,
   type Sink,
@@ -17,6 +18,7 @@ import {
   gatewaySseFrame,
   gatewayWsFrame,
   sseIdOf,
+  tokenExpiredData,
 } from '@sse-gateway/core'
 import type { WebSocket } from 'ws'
 import { END_CHUNK, chunkOf } from './frames.ts'
@@ -31,6 +33,12 @@ export interface Counters {
   slowConsumerDisconnects: number
   replayed: number
   gaps: number
+  /** Broadcasts this node accepted from a publisher, drops included. */
+  broadcasts: number
+  /** Direct sends this node accepted and wrote (here or on the node holding the connection). */
+  directSends: number
+  /** Subscriptions refused for a private topic (401 or 403). */
+  subscriptionsRefused: number
 }
 
 export function newCounters(): Counters {
@@ -43,8 +51,14 @@ export function newCounters(): Counters {
     slowConsumerDisconnects: 0,
     replayed: 0,
     gaps: 0,
+    broadcasts: 0,
+    directSends: 0,
+    subscriptionsRefused: 0,
   }
 }
+
+/** Longest delay a Node timer takes (about 24.8 days); a later expiry is waited for in steps. */
+const MAX_TIMER_MS = 2_147_483_647
 
 const HEARTBEAT = chunkOf(': heartbeat\n\n')
 
@@ -118,10 +132,12 @@ export class LocalConnection implements Sink {
    * Live events that arrive while the connection is being attached and its replay written: held,
    * then written by `goLive` (undefined once live).
    */
-  #pending: EncodedEvent[] | undefined
+  #pending: Array<EncodedEvent | EncodedMessage> | undefined
   #pendingBytes = 0
   /** Per topic, the position the replay reached: a live event at or before it is a duplicate. */
   #floor: Map<string, TopicPosition> | undefined
+  /** Ends the connection when its subscriber token expires (private topics only). */
+  #expiry: ReturnType<typeof setTimeout> | undefined
 
   constructor(opts: {
     id: string
@@ -191,6 +207,57 @@ export class LocalConnection implements Sink {
     this.#send(bytes)
     this.eventsSent++
     return true
+  }
+
+  /**
+   * A broadcast or a direct send: the same bytes for every connection of its wire format, no
+   * cursor (the client's resume position stays where it was). Held, like a live event, while
+   * the connection is being attached: it never comes before `: connected`.
+   */
+  writeMessage(msg: EncodedMessage): boolean {
+    if (this.closed) return false
+    if (this.#pending) {
+      this.#pending.push(msg)
+      this.#pendingBytes += msg.message.data.length
+      if (this.#pendingBytes > this.#limit) {
+        this.#counters.slowConsumerDisconnects++
+        this.close('slow consumer')
+        return false
+      }
+      return true
+    }
+    if (this.buffered > this.#limit) {
+      this.#counters.slowConsumerDisconnects++
+      this.close('slow consumer')
+      return false
+    }
+    this.#send(this.#socket ? (this.#envelope ? msg.sseEnvelope() : msg.sse()) : msg.json())
+    this.eventsSent++
+    return true
+  }
+
+  /**
+   * Ends the connection at `expiresAt` (its subscriber token's expiry): `gateway.token-expired`
+   * first, then a clean end (WebSocket: close 1008). One timer, unref'd, cleared on close.
+   */
+  expireAt(expiresAt: number, privateTopics: string[]): void {
+    if (this.closed) return
+    clearTimeout(this.#expiry)
+    const wait = expiresAt - Date.now()
+    this.#expiry = setTimeout(
+      () => {
+        this.#expiry = undefined
+        if (Date.now() < expiresAt) return this.expireAt(expiresAt, privateTopics)
+        this.writeGatewayEvent(
+          GATEWAY_EVENTS.tokenExpired,
+          tokenExpiredData(privateTopics, expiresAt),
+          undefined,
+        )
+        this.close('token expired', 1008)
+      },
+      Math.min(Math.max(wait, 0), MAX_TIMER_MS),
+    )
+    this.#expiry.unref()
   }
 
   /** Writes bytes made for this connection alone, or shared ones (SSE: chunk-framed). */
@@ -269,6 +336,10 @@ export class LocalConnection implements Sink {
     const multi = this.topics.length > 1
     for (const ev of held) {
       if (this.closed) return
+      if (!(ev instanceof EncodedEvent)) {
+        this.writeMessage(ev)
+        continue
+      }
       if (coveredBy(own, ev)) continue
       if (ev.seq !== undefined && ev.epoch !== undefined) {
         own.set(ev.topic, { epoch: ev.epoch, seq: ev.seq })
@@ -340,6 +411,7 @@ export class LocalConnection implements Sink {
   close(reason: string, code = 1000): void {
     if (this.closed) return
     this.closed = true
+    clearTimeout(this.#expiry)
     if (this.#socket) {
       // A slow consumer would never drain its buffer: reset (RST), so the kernel drops its
       // unsent bytes at once, instead of a graceful end that keeps them until it gives up.
@@ -359,6 +431,7 @@ export class LocalConnection implements Sink {
   gone(): void {
     if (this.closed) return
     this.closed = true
+    clearTimeout(this.#expiry)
     this.#onClose(this)
   }
 

@@ -22,8 +22,12 @@ export type ClusterMessage =
   | { k: 'notice'; topic: string; frame: string }
   /** An admin asked to close one of this node's connections. */
   | { k: 'kick'; conn: string }
+  /** A broadcast (`x-sse-topic: *`) for every connection of this node. */
+  | { k: 'broadcast'; id: string; event?: string | undefined; data: string }
+  /** A direct send to one of this node's connections; the result says whether it was here. */
+  | { k: 'send'; conn: string; id: string; event?: string | undefined; data: string }
 
-/** Applies a message that reached this node; the result answers `kick` (was it here?). */
+/** Applies a message that reached this node; the result answers `kick` and `send` (was it here?). */
 export type MessageHandler = (msg: ClusterMessage) => boolean
 
 /** The two ways to carry messages between nodes: `CLUSTER_FORWARD=redis|http`. */
@@ -73,6 +77,13 @@ export function decodeMessage(value: unknown): ClusterMessage | undefined {
     return { k: 'notice', topic: m.topic, frame: m.frame }
   }
   if (m.k === 'kick' && typeof m.conn === 'string') return { k: 'kick', conn: m.conn }
+  if ((m.k === 'broadcast' || m.k === 'send') && typeof m.id === 'string') {
+    if (typeof m.data !== 'string') return undefined
+    const event = typeof m.event === 'string' ? m.event : undefined
+    if (m.k === 'broadcast') return { k: 'broadcast', id: m.id, event, data: m.data }
+    if (typeof m.conn !== 'string') return undefined
+    return { k: 'send', conn: m.conn, id: m.id, event, data: m.data }
+  }
   return undefined
 }
 

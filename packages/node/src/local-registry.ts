@@ -1,4 +1,10 @@
-import { pageOfSorted, type ConnectionInfo, type Page, type NodeStats } from '@sse-gateway/core'
+import {
+  pageOfSorted,
+  type ConnectionInfo,
+  type EncodedMessage,
+  type Page,
+  type NodeStats,
+} from '@sse-gateway/core'
 import type { LocalConnection, Counters } from './connection.ts'
 
 /** This node's live connections by id. Ids sort by creation, so insertion order is id order. */
@@ -24,6 +30,18 @@ export class LocalRegistry {
 
   get(id: string): LocalConnection | undefined {
     return this.#byId.get(id)
+  }
+
+  /** Writes a broadcast to every connection here, once each; answers how many took it. */
+  broadcast(msg: EncodedMessage): number {
+    let n = 0
+    for (const conn of this.#byId.values()) if (conn.writeMessage(msg)) n++
+    return n
+  }
+
+  /** Writes a direct send to one connection here; false when it is not here (or closed). */
+  sendTo(id: string, msg: EncodedMessage): boolean {
+    return this.#byId.get(id)?.writeMessage(msg) ?? false
   }
 
   values(): IterableIterator<LocalConnection> {

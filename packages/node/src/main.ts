@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto'
 import type { Server } from 'node:http'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -40,11 +41,30 @@ function describeListen(
   return { address, reach: 'this address only', loopback: false }
 }
 
+/**
+ * TOKEN_PUBLIC_KEY is only parsed when the first token signed with it arrives: check it now, so
+ * that a key pasted wrong is a start-up error naming the setting, not a 401 for every subscriber.
+ */
+function checkPublicKey(pem: string | undefined): void {
+  if (pem === undefined) return
+  try {
+    // createPublicKey would derive a public key from a private one: a private key is refused.
+    if (pem.includes('PRIVATE KEY')) throw new Error('this is a private key; give its public key')
+    const key = createPublicKey({ key: pem, format: 'pem' })
+    if (key.type !== 'public') throw new Error(`a ${key.type} key`)
+  } catch (err) {
+    throw new Error(
+      `TOKEN_PUBLIC_KEY is not a PEM public key (-----BEGIN PUBLIC KEY-----): ${(err as Error).message}`,
+    )
+  }
+}
+
 /** Entry of `make start` and the container image: config from the environment, drain on SIGTERM. */
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>
   try {
     config = loadConfig(process.env)
+    checkPublicKey(config.tokens.publicKey)
   } catch (err) {
     console.error(`sse-gateway: ${(err as Error).message}`)
     process.exit(2)

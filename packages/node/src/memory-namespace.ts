@@ -2,6 +2,7 @@ import {
   type Config,
   type ConnectionInfo,
   EncodedEvent,
+  type EncodedMessage,
   type GatewayEvent,
   LocalHub,
   type NodeInfo,
@@ -13,6 +14,7 @@ import {
   type TailSink,
   type TopicHistory,
   type TopicInfo,
+  type TopicPresence,
   type TopicQuery,
   matchesPrefix,
 } from '@sse-gateway/core'
@@ -37,6 +39,8 @@ export class MemoryNamespace implements TopicNamespace {
   readonly #lingerMs: number
   /** Topics without a subscriber that stay live until then (LINGER_MS). */
   readonly #lingering = new Map<string, number>()
+  /** When each topic with subscribers went live (ms since the epoch), for presence. */
+  readonly #since = new Map<string, number>()
   #sweeper: ReturnType<typeof setInterval> | undefined
   readonly #sweepMs: number
 
@@ -59,7 +63,11 @@ export class MemoryNamespace implements TopicNamespace {
     this.#sweepMs = Math.min(30_000, Math.max(1_000, Math.floor(replay.ageMs / 4)))
     this.#lingerMs = opts.config?.lingerMs ?? 0
     this.hub = new LocalHub({
+      firstSubscriber: (topic) => {
+        this.#since.set(topic, Date.now())
+      },
       lastSubscriber: (topic) => {
+        this.#since.delete(topic)
         if (this.#lingerMs > 0) this.#lingering.set(topic, Date.now() + this.#lingerMs)
       },
     })
@@ -149,6 +157,33 @@ export class MemoryNamespace implements TopicNamespace {
     topic: string | undefined
   }): Promise<Page<ConnectionInfo>> {
     return this.registry.page(q)
+  }
+
+  anyConnection(): boolean {
+    return this.registry.size > 0
+  }
+
+  async broadcast(msg: EncodedMessage): Promise<number> {
+    const n = this.registry.broadcast(msg)
+    this.#counters.delivered += n
+    return n
+  }
+
+  async sendTo(id: string, msg: EncodedMessage): Promise<boolean> {
+    const sent = this.registry.sendTo(id, msg)
+    if (sent) this.#counters.delivered++
+    return sent
+  }
+
+  async presence(topic: string): Promise<TopicPresence | null> {
+    const subscribers = this.hub.subscriberCount(topic)
+    if (subscribers === 0) return null
+    return {
+      topic,
+      subscribers,
+      nodes: [{ node: this.nodeId, subscribers }],
+      since: new Date(this.#since.get(topic) ?? Date.now()).toISOString(),
+    }
   }
 
   async disconnect(id: string): Promise<boolean> {

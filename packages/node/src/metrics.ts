@@ -1,4 +1,4 @@
-import type { PublishObserver } from '@sse-gateway/core'
+import type { PublishObserver, RefusalReason } from '@sse-gateway/core'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Counters } from './connection.ts'
 
@@ -12,6 +12,8 @@ export function createMetrics(opts: {
   topics: () => number
   /** The memory namespace's replay store, when there is one. */
   replay?: () => { bytes: number }
+  /** Subscriptions refused for a private topic, by reason. */
+  refusals?: Readonly<Record<RefusalReason, number>>
 }): { registry: Registry; observer: PublishObserver; render: () => Promise<string> } {
   const { counters } = opts
   const registry = new Registry()
@@ -80,6 +82,29 @@ export function createMetrics(opts: {
     'gateway.gap events sent: resumes that could not replay everything',
     () => counters.gaps,
   )
+  fromTally(
+    'sse_gateway_broadcasts_total',
+    'Broadcasts (x-sse-topic: *) accepted from publishers, drops included',
+    () => counters.broadcasts,
+  )
+  fromTally(
+    'sse_gateway_direct_sends_total',
+    'Direct sends (POST /admin/api/connections/{id}/events) written to their connection',
+    () => counters.directSends,
+  )
+  const refusals = opts.refusals ?? { unauthorized: 0, forbidden: 0 }
+  new Counter({
+    name: 'sse_gateway_subscriptions_refused_total',
+    help: 'Subscriptions refused for a private topic (401 unauthorized, 403 forbidden)',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const reason of ['unauthorized', 'forbidden'] as const) {
+        this.inc({ reason }, refusals[reason])
+      }
+    },
+  })
   if (opts.replay) {
     const replay = opts.replay
     new Gauge({

@@ -1,6 +1,7 @@
 import type {
   TopicQuery,
   ConnectionInfo,
+  EncodedMessage,
   GatewayEvent,
   LocalHub,
   NodeInfo,
@@ -10,6 +11,7 @@ import type {
   TailSink,
   TopicHistory,
   TopicInfo,
+  TopicPresence,
 } from '@sse-gateway/core'
 import type { Hono } from 'hono'
 import type { LocalConnection } from './connection.ts'
@@ -66,6 +68,21 @@ export interface TopicNamespace {
     limit: number
     topic: string | undefined
   }): Promise<Page<ConnectionInfo>>
+  /**
+   * Whether any connection is live in the deployment (a broadcast's drop decision): answered at
+   * once when this node holds one, else by one look-up at most.
+   */
+  anyConnection(): boolean | Promise<boolean>
+  /**
+   * Writes a broadcast to every live connection on every node, once each: this node's own, and
+   * one message to each other node that holds connections. Resolves with the connections it
+   * was written to (another node's as the directory counts them).
+   */
+  broadcast(msg: EncodedMessage): Promise<number>
+  /** Writes a direct send to one connection on whichever node holds it; false: none has it. */
+  sendTo(id: string, msg: EncodedMessage): Promise<boolean>
+  /** Subscribers of `topic` in the deployment and per node, and since when; null: none. */
+  presence(topic: string): Promise<TopicPresence | null>
   /** Closes a connection held by any node; false when none has it. */
   disconnect(id: string): Promise<boolean>
   stats(): Promise<Stats>

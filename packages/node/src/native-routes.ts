@@ -3,10 +3,12 @@ import type { Socket } from 'node:net'
 import {
   type Config,
   GatewayError,
+  type Grant,
   type HeaderSource,
   type Logger,
   type PublishAnswer,
   type PublishRequest,
+  type TokenSource,
   corsHeaders,
   parseSubscription,
 } from '@sse-gateway/core'
@@ -198,16 +200,19 @@ export function createFastPublish(opts: {
 }
 
 /**
- * `GET /sse` straight from Node's request: the core's subscription rules (`parseSubscription`),
- * then the backend opens the stream on the native response.
+ * `GET /sse` straight from Node's request: the core's subscription rules (`parseSubscription`)
+ * and private-topic guard (the same `createSubscribeGuard` as the core app's route), then the
+ * backend opens the stream on the native response.
  */
 export function createNativeSubscribe(opts: {
   backend: NodeBackend
   config: Pick<Config, 'corsOrigins' | 'maxTopicsPerConnection'>
   newConnectionId: () => string
+  /** Private topics' check (undefined when PRIVATE_TOPICS is unset: nothing is checked). */
+  guard?: ((topics: string[], src: TokenSource) => Promise<Grant>) | undefined
   log: Logger
 }): (req: IncomingMessage, res: ServerResponse) => void {
-  const { backend, config, newConnectionId, log } = opts
+  const { backend, config, newConnectionId, guard, log } = opts
   return function nativeSubscribe(req, res) {
     const url = req.url as string
     const query = url.length > 5 ? new URLSearchParams(url.slice(5)) : undefined
@@ -219,16 +224,24 @@ export function createNativeSubscribe(opts: {
         (n) => query?.get(n),
         config.maxTopicsPerConnection,
       )
-      opened = backend.open(
-        { incoming: req, outgoing: res, origin: req.headers.origin },
-        {
-          connectionId: newConnectionId(),
-          transport: 'sse',
-          ...ask,
-          remoteAddress: undefined,
-          userAgent: req.headers['user-agent'],
-        },
-      )
+      const open = (grant: Grant | undefined) =>
+        backend.open(
+          { incoming: req, outgoing: res, origin: req.headers.origin },
+          {
+            connectionId: newConnectionId(),
+            transport: 'sse',
+            ...ask,
+            remoteAddress: undefined,
+            userAgent: req.headers['user-agent'],
+            expiresAt: grant?.expiresAt,
+            privateTopics: grant?.privateTopics,
+          },
+        )
+      opened = guard
+        ? guard(ask.topics, { header: (n) => headers.get(n), query: (n) => query?.get(n) }).then(
+            open,
+          )
+        : open(undefined)
     } catch (err) {
       sendError(req, res, config.corsOrigins, log, err)
       return

@@ -2,12 +2,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import {
+  BROADCAST_TOPIC,
   type Config,
+  EncodedMessage,
   GATEWAY_EVENTS,
   GatewayError,
   type GatewayBackend,
   type GatewayEvent,
   type Logger,
+  type Message,
+  type RefusalReason,
   SSE_HEADERS,
   type SubscribeRequest,
   type TopicQuery,
@@ -27,7 +31,7 @@ import type { Context } from 'hono'
 import type { WebSocket, WebSocketServer } from 'ws'
 import { type Counters, LocalConnection } from './connection.ts'
 import { releaseHttpState } from './release-http.ts'
-import { CONNECTED_CHUNK, END_CHUNK, chunkBytes, chunkOf } from './frames.ts'
+import { CONNECTED_CHUNK, END_CHUNK, NODE_ENCODERS, chunkBytes, chunkOf } from './frames.ts'
 import type { TopicNamespace } from './namespace.ts'
 
 const CONNECTION = Symbol('connection')
@@ -75,6 +79,8 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
   readonly #log: Logger
   readonly #tails = new Set<{ socket: Socket }>()
   #draining = false
+  /** Subscriptions refused for a private topic, by reason (the metrics' label). */
+  readonly refusals: Record<RefusalReason, number> = { unauthorized: 0, forbidden: 0 }
 
   constructor(opts: {
     namespace: TopicNamespace
@@ -120,6 +126,11 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
 
   dropped(topics: string[], id: string): Promise<void> {
     this.counters.dropped += topics.length
+    // A broadcast nobody could receive: counted, and that is all (no topic, no tails of `*`).
+    if (topics.length === 1 && topics[0] === BROADCAST_TOPIC) {
+      this.counters.broadcasts++
+      return DONE
+    }
     const ns = this.#ns
     if (ns.dropNow) {
       // One process: done at once (the drop path allocates no promise for it).
@@ -141,6 +152,34 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
           ),
       ),
     )
+  }
+
+  anyConnection(): boolean | Promise<boolean> {
+    // The namespace answers (at once when this node holds a connection): a cluster's must see
+    // every broadcast's decision, to route it by a look-up made after the request arrived.
+    return this.#ns.anyConnection()
+  }
+
+  async broadcast(message: Message) {
+    this.counters.broadcasts++
+    // Encoded once per wire format, whatever the number of connections and nodes.
+    const n = await this.#ns.broadcast(new EncodedMessage(message, NODE_ENCODERS))
+    return { subscribers: n }
+  }
+
+  async sendTo(connectionId: string, message: Message): Promise<boolean> {
+    const sent = await this.#ns.sendTo(connectionId, new EncodedMessage(message, NODE_ENCODERS))
+    if (sent) this.counters.directSends++
+    return sent
+  }
+
+  presence(topic: string) {
+    return this.#ns.presence(topic)
+  }
+
+  refused(reason: RefusalReason): void {
+    this.counters.subscriptionsRefused++
+    this.refusals[reason]++
   }
 
   #checkCapacity(): void {
@@ -267,6 +306,9 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
       positions = plan.positions
     }
     conn.goLive(positions)
+    // A private topic's token: the stream ends when it expires (timer set once it is live, so
+    // `gateway.token-expired` never comes before the opening).
+    if (req.expiresAt !== undefined) conn.expireAt(req.expiresAt, req.privateTopics ?? [])
   }
 
   /** Sends the stream's headers at once, then leaves the socket to direct writes. */

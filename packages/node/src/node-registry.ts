@@ -160,6 +160,9 @@ export function clusterStats(nodes: NodeStats[], topics: number): Stats {
     // A node that wrote its figures before it counted these has none: 0.
     replayed: sum((n) => n.replayed ?? 0),
     gaps: sum((n) => n.gaps ?? 0),
+    broadcasts: sum((n) => n.broadcasts ?? 0),
+    directSends: sum((n) => n.directSends ?? 0),
+    subscriptionsRefused: sum((n) => n.subscriptionsRefused ?? 0),
     // The oldest figures in the sum (ISO 8601 sorts by time); undated ones (older nodes) aside.
     asOf:
       nodes

@@ -1,5 +1,7 @@
 import {
+  BROADCAST_TOPIC,
   EncodedEvent,
+  EncodedMessage,
   type GatewayEvent,
   type LocalHub,
   type Logger,
@@ -28,6 +30,11 @@ export interface DeliveryDeps {
   send: (node: string, msg: ClusterMessage) => Promise<boolean>
   /** Closes one of this node's connections; false when it has none by that id. */
   kick: (id: string) => boolean
+  /** Writes a broadcast or a direct send to this node's own connections. */
+  local: {
+    broadcast(msg: EncodedMessage): number
+    sendTo(id: string, msg: EncodedMessage): boolean
+  }
   counters: Counters
   log: Logger
 }
@@ -140,8 +147,20 @@ export class ClusterDelivery {
     await Promise.all(others.map((n) => this.#o.send(n, msg)))
   }
 
-  /** A message from another node; the result answers a kick (was the connection here?). */
+  /** A message from another node; the result answers a kick or a send (was the connection here?). */
   receive(msg: ClusterMessage): boolean {
+    if (msg.k === 'broadcast' || msg.k === 'send') {
+      const message = { id: msg.id, event: msg.event, data: msg.data }
+      const { local, counters } = this.#o
+      if (msg.k === 'send') {
+        const sent = local.sendTo(msg.conn, new EncodedMessage(message, NODE_ENCODERS))
+        if (sent) counters.delivered++
+        return sent
+      }
+      const encoded = new EncodedMessage({ ...message, topic: BROADCAST_TOPIC }, NODE_ENCODERS)
+      counters.delivered += local.broadcast(encoded)
+      return true
+    }
     if (msg.k === 'event') {
       const ev = new EncodedEvent(msg, NODE_ENCODERS)
       this.#o.counters.delivered += this.#o.sequencer.offer(ev)

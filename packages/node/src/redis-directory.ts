@@ -14,6 +14,8 @@ export interface LocalState {
   connections: Iterable<LocalConnection>
   /** Local subscriber count of every topic this node holds (0: it lingers on the topic). */
   topicCounts: Iterable<[string, number]>
+  /** Since when this node has had subscribers of a topic (ms since the epoch). */
+  since: (topic: string) => number | undefined
   tailTopics: Iterable<string>
 }
 
@@ -71,16 +73,24 @@ export class RedisDirectory {
     for (const t of conn.topics) m.zadd(k.topicConns(t), 0, conn.id)
   }
 
-  #setTopic(m: ChainableCommander, topic: string, count: number, keep: boolean): void {
+  #setTopic(
+    m: ChainableCommander,
+    topic: string,
+    count: number,
+    keep: boolean,
+    since: number | undefined,
+  ): void {
     const k = this.#k
     m.sseSetTopic(
       k.topic(topic),
       k.topics,
       k.nodeTopics(this.#node),
+      k.since(topic),
       topic,
       this.#node,
       `${count}`,
       keep ? '1' : '0',
+      `${since ?? Date.now()}`,
     )
   }
 
@@ -94,11 +104,12 @@ export class RedisDirectory {
   addConnection(
     conn: LocalConnection,
     counts: (topic: string) => number,
+    since: (topic: string) => number | undefined,
     then?: (m: ChainableCommander) => void,
   ): Promise<unknown> {
     const m = this.#redis.multi()
     this.#addConn(m, conn)
-    for (const t of conn.topics) this.#setTopic(m, t, counts(t), false)
+    for (const t of conn.topics) this.#setTopic(m, t, counts(t), false, since(t))
     then?.(m)
     return run(m)
   }
@@ -120,7 +131,7 @@ export class RedisDirectory {
     m.srem(k.nodeConns(this.#node), conn.id)
     for (const t of conn.topics) {
       m.zrem(k.topicConns(t), conn.id)
-      this.#setTopic(m, t, counts(t), keep(t))
+      this.#setTopic(m, t, counts(t), keep(t), undefined)
     }
     await run(m)
   }
@@ -128,7 +139,7 @@ export class RedisDirectory {
   /** Takes this node off a topic it lingered on. */
   async unlinger(topic: string): Promise<void> {
     const m = this.#redis.multi()
-    this.#setTopic(m, topic, 0, false)
+    this.#setTopic(m, topic, 0, false, undefined)
     await run(m)
   }
 
@@ -168,6 +179,36 @@ export class RedisDirectory {
       countDrop ? '1' : '0',
     )
     return routeOf(flat, tails)
+  }
+
+  /**
+   * Live nodes holding at least one connection, with how many (one round trip). The directory
+   * records a connection before its client hears `: connected`, so a broadcast routed by this
+   * reaches every connection that has opened.
+   */
+  async connNodes(): Promise<Map<string, number>> {
+    const flat = await this.#redis.sseConnNodes(this.#k.nodes, this.#k.prefix)
+    const out = new Map<string, number>()
+    for (let i = 0; i + 1 < flat.length; i += 2) out.set(String(flat[i]), Number(flat[i + 1]))
+    return out
+  }
+
+  /** Live nodes holding subscribers of `topic`: how many and since when (one round trip). */
+  async presence(
+    topic: string,
+  ): Promise<Array<{ node: string; subscribers: number; since: number }>> {
+    const k = this.#k
+    const flat = await this.#redis.ssePresence(k.nodes, k.topic(topic), k.since(topic))
+    const out: Array<{ node: string; subscribers: number; since: number }> = []
+    for (let i = 0; i + 2 < flat.length; i += 3) {
+      const since = Number(flat[i + 2])
+      out.push({
+        node: flat[i] as string,
+        subscribers: Number(flat[i + 1]),
+        since: flat[i + 2] === '' || !Number.isFinite(since) ? Date.now() : since,
+      })
+    }
+    return out
   }
 
   /** Topics held by at least one node (dead nodes' topics count until they are reaped). */
@@ -249,7 +290,9 @@ export class RedisDirectory {
     m.sseHeartbeat(...(lease as [string, string, string, string]))
     m.sseRemoveNode(...removeNodeKeys(k, this.#node), this.#node, k.prefix, '0', 'clear')
     for (const conn of state.connections) this.#addConn(m, conn)
-    for (const [topic, count] of state.topicCounts) this.#setTopic(m, topic, count, true)
+    for (const [topic, count] of state.topicCounts) {
+      this.#setTopic(m, topic, count, true, state.since(topic))
+    }
     for (const topic of state.tailTopics) {
       m.sadd(k.tails(topic), this.#node).sadd(k.nodeTails(this.#node), topic)
     }

@@ -1,7 +1,9 @@
 import {
   type Config,
   type ConnectionInfo,
+  type EncodedMessage,
   GatewayError,
+  type HubHooks,
   LocalHub,
   type Logger,
   type NodeInfo,
@@ -12,6 +14,7 @@ import {
   type TailSink,
   type TopicHistory,
   type TopicInfo,
+  type TopicPresence,
   type TopicQuery,
   createKeyCheck,
 } from '@sse-gateway/core'
@@ -57,8 +60,8 @@ export interface RedisNamespaceOptions {
 class ClusterHub extends LocalHub {
   readonly #notice: (topic: string, frame: Uint8Array) => void
 
-  constructor(notice: (topic: string, frame: Uint8Array) => void) {
-    super()
+  constructor(notice: (topic: string, frame: Uint8Array) => void, hooks: HubHooks) {
+    super(hooks)
     this.#notice = notice
   }
 
@@ -85,11 +88,25 @@ export class RedisNamespace implements TopicNamespace {
    * This node's subscribers. A cluster node's admin tails are not the hub's (see `TailSet`), so
    * the notices the backend gives the hub (a resume's gap) go to the tails of every node.
    */
-  readonly hub: LocalHub = new ClusterHub((topic, frame) => {
-    this.#delivery.notice(topic, frame).catch((err: unknown) => {
-      this.#log.warn({ err: String(err), topic }, 'could not tell tails of a gap')
-    })
-  })
+  readonly hub: LocalHub = new ClusterHub(
+    (topic, frame) => {
+      this.#delivery.notice(topic, frame).catch((err: unknown) => {
+        this.#log.warn({ err: String(err), topic }, 'could not tell tails of a gap')
+      })
+    },
+    {
+      firstSubscriber: (topic) => {
+        this.#since.set(topic, Date.now())
+      },
+      lastSubscriber: (topic) => {
+        this.#since.delete(topic)
+      },
+    },
+  )
+  /** When each topic with subscribers here went live here (ms since the epoch), for presence. */
+  readonly #since = new Map<string, number>()
+  /** The look-up of a broadcast's drop decision, kept for its delivery (see `anyConnection`). */
+  #connNodes: { nodes: Promise<Map<string, number>>; at: number } | undefined
   readonly registry = new LocalRegistry()
   readonly redis: Redis
   readonly forwarder: Forwarder
@@ -161,6 +178,7 @@ export class RedisNamespace implements TopicNamespace {
         conn?.close('disconnected by admin', 4000)
         return conn !== undefined
       },
+      local: this.registry,
       counters: opts.counters,
       log,
     })
@@ -187,6 +205,7 @@ export class RedisNamespace implements TopicNamespace {
           ...[...this.#linger.topics()].map((t): [string, number] => [t, 0]),
         ],
         tailTopics: this.#delivery.tails.topics(),
+        since: (t) => this.#since.get(t),
       }),
       touch: () => this.#window.touch([...this.hub.topics(), ...this.#linger.topics()]),
       log,
@@ -243,8 +262,11 @@ export class RedisNamespace implements TopicNamespace {
     const counts = (t: string) => this.hub.subscriberCount(t)
     if (this.#online) {
       try {
-        const raw = await this.#dir.addConnection(conn, counts, (m) =>
-          this.#window.readInto(m, reads),
+        const raw = await this.#dir.addConnection(
+          conn,
+          counts,
+          (t) => this.#since.get(t),
+          (m) => this.#window.readInto(m, reads),
         )
         histories = this.#window.parse(reads, raw)
       } catch (err) {
@@ -312,6 +334,90 @@ export class RedisNamespace implements TopicNamespace {
     // This node's own connections carry their live counters, not the last snapshot.
     page.items = page.items.map((c) => this.registry.get(c.id)?.info() ?? c)
     return page
+  }
+
+  /**
+   * At once when this node holds a connection; otherwise one look-up of the nodes holding
+   * connections, which the broadcast that asked then reuses for its targets (one round trip in
+   * all). While Redis is away, this node's own connections decide.
+   */
+  anyConnection(): boolean | Promise<boolean> {
+    if (this.registry.size > 0 || !this.#online) {
+      // A look-up left by an earlier broadcast (one that was dropped) is older than this
+      // request: the broadcast must route by a fresh one.
+      this.#connNodes = undefined
+      return this.registry.size > 0
+    }
+    const nodes = this.#dir.connNodes()
+    this.#connNodes = { nodes, at: performance.now() }
+    return nodes.then(
+      (found) => found.size > 0,
+      (err: unknown) => {
+        this.#log.warn({ err: String(err) }, 'broadcast look-up failed: no local connection')
+        return false
+      },
+    )
+  }
+
+  /** The nodes holding connections: the drop decision's look-up (taken once, fresh), or a new one. */
+  async #broadcastTargets(): Promise<Map<string, number>> {
+    const probed = this.#connNodes
+    this.#connNodes = undefined
+    const lookup =
+      probed && performance.now() - probed.at <= 1000
+        ? probed.nodes
+        : this.#online
+          ? this.#dir.connNodes()
+          : undefined
+    try {
+      return (await lookup) ?? new Map()
+    } catch (err) {
+      this.#log.warn({ err: String(err) }, 'broadcast look-up failed: local connections only')
+      return new Map()
+    }
+  }
+
+  /**
+   * This node's connections at once, then one message to each other node holding connections
+   * (in order with the events forwarded to it). The count adds the other nodes' connections as
+   * the directory holds them, for each node that took the message.
+   */
+  async broadcast(msg: EncodedMessage): Promise<number> {
+    const local = this.registry.broadcast(msg)
+    this.#opts.counters.delivered += local
+    const targets = [...(await this.#broadcastTargets())].filter(([n]) => n !== this.nodeId)
+    if (targets.length === 0) return local
+    const { id, event, data } = msg.message
+    const forward = { k: 'broadcast' as const, id, event, data }
+    const sent = await Promise.all(targets.map(([node]) => this.forwarder.send(node, forward)))
+    return targets.reduce((n, [, count], i) => (sent[i] ? n + count : n), local)
+  }
+
+  async sendTo(id: string, msg: EncodedMessage): Promise<boolean> {
+    if (this.registry.get(id)) {
+      const sent = this.registry.sendTo(id, msg)
+      if (sent) this.#opts.counters.delivered++
+      return sent
+    }
+    if (!this.#online) throw unavailable()
+    const node = await this.#dir.nodeOf(id)
+    if (node === undefined || node === this.nodeId) return false
+    const { event, data } = msg.message
+    return this.forwarder.send(node, { k: 'send', conn: id, id: msg.message.id, event, data })
+  }
+
+  /** Every live node's count and since of the topic, from the directory in one round trip. */
+  async presence(topic: string): Promise<TopicPresence | null> {
+    if (!this.#online) throw unavailable()
+    const per = await this.#dir.presence(topic)
+    if (per.length === 0) return null
+    per.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0))
+    return {
+      topic,
+      subscribers: per.reduce((n, p) => n + p.subscribers, 0),
+      nodes: per.map(({ node, subscribers }) => ({ node, subscribers })),
+      since: new Date(Math.min(...per.map((p) => p.since))).toISOString(),
+    }
   }
 
   async disconnect(id: string): Promise<boolean> {

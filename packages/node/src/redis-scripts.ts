@@ -40,10 +40,12 @@ if was then return 1 else return 0 end
 `
 
 /**
- * KEYS topic:<t>, topics, node-topics:<node> · ARGV topic, node, count, keep ('1'/'0').
- * Records how many subscribers of the topic this node holds. Zero removes the node from the
- * topic (and the last node removes the topic), unless `keep`: the node lingers on the topic
- * with a count of 0, so that publishes are kept in its window instead of being dropped.
+ * KEYS topic:<t>, topics, node-topics:<node>, since:<t> · ARGV topic, node, count, keep ('1'/'0'),
+ * since (ms).
+ * Records how many subscribers of the topic this node holds, and since when it has had some
+ * (presence). Zero removes the node from the topic (and the last node removes the topic),
+ * unless `keep`: the node lingers on the topic with a count of 0, so that publishes are kept in
+ * its window instead of being dropped; a lingering node has no `since` (nobody is subscribed).
  */
 const SET_TOPIC = `
 if tonumber(ARGV[3]) > 0 or ARGV[4] == '1' then
@@ -55,7 +57,44 @@ else
   redis.call('SREM', KEYS[3], ARGV[1])
   if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) end
 end
+if tonumber(ARGV[3]) > 0 then
+  redis.call('HSET', KEYS[4], ARGV[2], ARGV[5])
+else
+  redis.call('HDEL', KEYS[4], ARGV[2])
+end
 return 1
+`
+
+/**
+ * KEYS nodes · ARGV prefix.
+ * Live nodes holding at least one connection, flat {node, connections, …}: the drop decision
+ * and the targets of a broadcast, in one round trip.
+ */
+const CONN_NODES = `${PRELUDE}
+local out = {}
+for _, n in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')) do
+  local c = redis.call('SCARD', ARGV[1] .. 'node-conns:' .. n)
+  if c > 0 then out[#out + 1] = n; out[#out + 1] = c end
+end
+return out
+`
+
+/**
+ * KEYS nodes, topic:<t>, since:<t>.
+ * Presence of one topic: flat {node, subscribers, sinceMs, …} of the live nodes holding
+ * subscribers of it (a lingering node's count of 0 is left out).
+ */
+const PRESENCE = `${PRELUDE}
+local out = {}
+local h = redis.call('HGETALL', KEYS[2])
+for i = 1, #h, 2 do
+  if tonumber(h[i + 1]) > 0 and live(KEYS[1], h[i]) then
+    out[#out + 1] = h[i]
+    out[#out + 1] = h[i + 1]
+    out[#out + 1] = redis.call('HGET', KEYS[3], h[i]) or ''
+  end
+end
+return out
 `
 
 /**
@@ -105,6 +144,7 @@ end
 for _, topic in ipairs(take(KEYS[8])) do
   local h = P .. 'topic:' .. topic
   redis.call('HDEL', h, node)
+  redis.call('HDEL', P .. 'since:' .. topic, node)
   if redis.call('EXISTS', h) == 0 then redis.call('ZREM', KEYS[4], topic) end
 end
 for _, id in ipairs(take(KEYS[9])) do
@@ -217,8 +257,10 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     sseHeartbeat(...args: [string, string, string, string, ...string[]]): Result<number, Context>
     sseSetTopic(
-      ...args: [string, string, string, string, string, string, string]
+      ...args: [string, string, string, string, string, string, string, string, string]
     ): Result<number, Context>
+    sseConnNodes(...args: [string, string]): Result<Array<string | number>, Context>
+    ssePresence(...args: [string, string, string]): Result<string[], Context>
     sseLookup(
       ...args: [string, string, string, string, string]
     ): Result<[string[], string[]], Context>
@@ -235,7 +277,9 @@ declare module 'ioredis' {
 /** Registers the scripts as commands on a client (EVALSHA, falling back to EVAL once per socket). */
 export function defineScripts(redis: Redis): void {
   redis.defineCommand('sseHeartbeat', { numberOfKeys: 3, lua: HEARTBEAT })
-  redis.defineCommand('sseSetTopic', { numberOfKeys: 3, lua: SET_TOPIC })
+  redis.defineCommand('sseSetTopic', { numberOfKeys: 4, lua: SET_TOPIC })
+  redis.defineCommand('sseConnNodes', { numberOfKeys: 1, lua: CONN_NODES })
+  redis.defineCommand('ssePresence', { numberOfKeys: 3, lua: PRESENCE })
   redis.defineCommand('sseLookup', { numberOfKeys: 4, lua: LOOKUP })
   redis.defineCommand('sseRemoveNode', { numberOfKeys: 10, lua: REMOVE_NODE })
   redis.defineCommand('sseDeadNodes', { numberOfKeys: 1, lua: DEAD_NODES })
@@ -282,6 +326,8 @@ export function clusterKeys(prefix: string) {
     connInfo: `${prefix}conn-info`,
     connStats: `${prefix}conn-stats`,
     topic: (t: string) => `${prefix}topic:${t}`,
+    /** Per node holding subscribers of a topic: since when (ms), for presence. */
+    since: (t: string) => `${prefix}since:${t}`,
     topicConns: (t: string) => `${prefix}topic-conns:${t}`,
     tails: (t: string) => `${prefix}tails:${t}`,
     /** A topic's position: its epoch, last sequence number and the bytes its window holds. */

@@ -11,6 +11,7 @@ import {
   createIdGenerator,
   createKeyCheck,
   createPublish,
+  createSubscribeGuard,
   errorResponse,
   readBodyText,
 } from '@sse-gateway/core'
@@ -138,6 +139,7 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
     counters,
     liveConnections: () => backend.liveConnections,
     topics: () => namespace.hub.topicCount,
+    refusals: backend.refusals,
     ...(namespace instanceof MemoryNamespace ? { replay: () => namespace.store } : {}),
   })
   const adminDir = opts.adminDir && existsSync(opts.adminDir) ? opts.adminDir : undefined
@@ -204,7 +206,9 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
   // getRequestListener's default swaps in @hono/node-server's light Request/Response: without
   // it every answer is an undici Response read back as a stream, about 3× slower.
   const honoListener = getRequestListener(app.fetch)
-  const nativeSubscribe = createNativeSubscribe({ backend, config, newConnectionId, log })
+  // The same private-topic check as the core app's /sse and /ws routes (PRIVATE_TOPICS).
+  const guard = createSubscribeGuard(config.tokens, (reason) => backend.refused(reason))
+  const nativeSubscribe = createNativeSubscribe({ backend, config, newConnectionId, guard, log })
   const perAddress = new ConnectionsPerAddress(config.maxConnectionsPerIp)
   // Sockets with no request in flight (spare browser sockets, idle keep-alive): the drain closes
   // them at once, instead of waiting SHUTDOWN_TIMEOUT_MS for a request that never comes. A

@@ -71,7 +71,8 @@ export function handshakeGuard(
   log: Logger,
 ): { done(): void } {
   const timer = setTimeout(() => {
-    log.warn({ path: req.url, ms: t.wsHandshakeMs }, 'WebSocket handshake timed out')
+    // The path only: a query string may carry a subscriber token (?token=), never logged.
+    log.warn({ path: req.url?.split('?')[0], ms: t.wsHandshakeMs }, 'WebSocket handshake timed out')
     if (socket.destroyed) return
     const res = errorResponse(
       'request_timeout',
