@@ -60,8 +60,9 @@ for (const type of (process.env.EVENT ?? '').split(',').filter(Boolean)) {
   es.addEventListener(type, print)
 }
 // The gateway's own events. gateway.connected comes once the topics are registered, so whatever
-// is published from then on reaches us; gateway.gap says what a resume could not replay.
-for (const type of ['gateway.connected', 'gateway.gap']) {
+// is published from then on reaches us; gateway.gap says what a resume could not replay;
+// gateway.token-expired comes just before the gateway ends a stream whose TOKEN expired.
+for (const type of ['gateway.connected', 'gateway.gap', 'gateway.token-expired']) {
   es.addEventListener(type, (e) => {
     if (e.lastEventId) lastId = e.lastEventId
     console.error(`${type} ${e.data}`)

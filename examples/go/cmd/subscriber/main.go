@@ -77,6 +77,10 @@ func main() {
 		case "gateway.gap": // events the gateway could not replay: {"reason","topics","missed"}
 			fmt.Fprintln(os.Stderr, "gateway.gap", ev.Data)
 		default:
+			if strings.HasPrefix(ev.Type, "gateway.") { // gateway.token-expired and any later ones
+				fmt.Fprintln(os.Stderr, ev.Type, ev.Data)
+				return
+			}
 			line, err := eventLine(ev.Data)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "not an envelope (%v): %.200q\n", err, ev.Data)
