@@ -7,6 +7,8 @@ writes the gateway's own events (`gateway.*`) to stderr, and reconnects after a 
 connection with the last id it saw as Last-Event-ID, so the gateway replays what it missed.
 
     GATEWAY_URL=http://127.0.0.1:8787 TOPIC=orders,alerts .venv/bin/python subscriber.py
+
+TOKEN, when set, is sent as `Authorization: Bearer <TOKEN>`: a token for private topics.
 """
 
 from __future__ import annotations
@@ -106,13 +108,19 @@ def main() -> int:
     base = os.environ.get("GATEWAY_URL", "http://127.0.0.1:8787").rstrip("/")
     topics = os.environ.get("TOPIC", "")
     if not topics:
-        print("usage: TOPIC=a,b [GATEWAY_URL=http://127.0.0.1:8787] subscriber.py", file=sys.stderr)
+        print(
+            "usage: TOPIC=a,b [GATEWAY_URL=http://127.0.0.1:8787] [TOKEN=…] subscriber.py",
+            file=sys.stderr,
+        )
         return 2
     url = str(httpx.URL(f"{base}/sse", params={"topic": topics, "envelope": "json"}))
     # One line per event, written at once even when stdout is a pipe.
     sys.stdout.reconfigure(encoding="utf-8", line_buffering=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    with httpx.Client(timeout=TIMEOUT) as client:
+    # TOKEN: a subscriber token for private topics (see mint_token.py), sent on every connection.
+    token = os.environ.get("TOKEN", "").strip()
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with httpx.Client(timeout=TIMEOUT, headers=headers) as client:
         return Subscriber(client, url).run()
 
 

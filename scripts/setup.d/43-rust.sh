@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rust: the example (examples/rust) and the interop clients (e2e/interop/clients/rust-*), built
 # with `cargo build --release --locked` (crates from crates.io, pinned by each Cargo.lock). Both
-# build into examples/rust/target, so the crates they share compile once: about 45 s for the
+# build into examples/rust/target, so the crates they share compile once: about 1 min 45 s for the
 # example and 15 s more for the interop clients the first time on 2 cores; under a second when
 # nothing changed. rustls needs a C compiler (ring): installed when missing.
 # A missing toolchain is reported here, and by the matrix and the interop suite as "not run".

@@ -10,11 +10,13 @@ export interface Command {
   cwd: string
 }
 
-/** One language's example pair, as the matrix runs it (the documented programs, prebuilt). */
+/** One language's example programs, as the matrix runs them (the documented programs, prebuilt). */
 export interface Language {
   name: 'typescript' | 'python' | 'go' | 'rust'
   subscriber: Command
   publisher: Command
+  /** Prints a subscriber token for private topics (TOKEN_SECRET, TOPICS, TTL_SECONDS, SUBJECT). */
+  mintToken: Command
   /** The language's own unit tests of its event-stream parser. */
   unitTests: Command
   /** Brings the build up to date (quick when it is); undefined when nothing needs building. */
@@ -52,6 +54,11 @@ export const LANGUAGES: Language[] = [
       args: ['--import', 'tsx', 'src/publisher.ts'],
       cwd: dir('typescript'),
     },
+    mintToken: {
+      cmd: process.execPath,
+      args: ['--import', 'tsx', 'src/mint-token.ts'],
+      cwd: dir('typescript'),
+    },
     // No parser of its own left to test (the `eventsource` package reads the stream): its
     // `npm test` type-checks the programs against the library's types.
     unitTests: {
@@ -60,17 +67,18 @@ export const LANGUAGES: Language[] = [
       cwd: dir('typescript'),
     },
     unavailable: () =>
-      ['tsx', 'eventsource'].every((p) =>
+      ['tsx', 'eventsource', 'jose'].every((p) =>
         existsSync(resolve(ROOT, `node_modules/${p}/package.json`)),
       )
         ? undefined
-        : `tsx or eventsource not installed (run npm ci)`,
+        : `tsx, eventsource or jose not installed (run npm ci)`,
   },
   {
     name: 'python',
     // The virtual environment scripts/setup.d/41-python.sh makes, with the pinned requirements.
     subscriber: { cmd: PYTHON, args: ['subscriber.py'], cwd: dir('python') },
     publisher: { cmd: PYTHON, args: ['publisher.py'], cwd: dir('python') },
+    mintToken: { cmd: PYTHON, args: ['mint_token.py'], cwd: dir('python') },
     unitTests: { cmd: PYTHON, args: ['-m', 'unittest', '-v'], cwd: dir('python') },
     unavailable: () =>
       has('python3')
@@ -81,6 +89,7 @@ export const LANGUAGES: Language[] = [
     name: 'go',
     subscriber: { cmd: resolve(dir('go'), 'bin/subscriber'), args: [], cwd: dir('go') },
     publisher: { cmd: resolve(dir('go'), 'bin/publisher'), args: [], cwd: dir('go') },
+    mintToken: { cmd: resolve(dir('go'), 'bin/mint-token'), args: [], cwd: dir('go') },
     unitTests: { cmd: 'go', args: ['test', './...'], cwd: dir('go') },
     build: {
       cmd: 'go',
@@ -104,6 +113,11 @@ export const LANGUAGES: Language[] = [
     },
     publisher: {
       cmd: resolve(dir('rust'), 'target/release/publisher'),
+      args: [],
+      cwd: dir('rust'),
+    },
+    mintToken: {
+      cmd: resolve(dir('rust'), 'target/release/mint-token'),
       args: [],
       cwd: dir('rust'),
     },

@@ -3,13 +3,14 @@
 // test-results/examples-matrix.{json,md}; `node e2e/src/examples/compare.mjs` shows the changes.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { jwtVerify } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { admin, eventually, publish } from '../clients/http.ts'
 import { selectedTargets, type Target } from '../targets/index.ts'
 import { ROOT } from '../targets/util.ts'
 import { eventLine, expectPublished, JSON_BODY, linesOf, MULTILINE_BODY } from './expect-lines.ts'
 import { LANGUAGES, type Language, prepareLanguages } from './languages.ts'
-import { ExampleSubscriber, runPublisher } from './programs.ts'
+import { ExampleSubscriber, runMintToken, runPublisher } from './programs.ts'
 import type { MatrixResult } from './report.mjs'
 import { writeMatrixReport } from './report.mjs'
 
@@ -62,8 +63,16 @@ function notRunReason(target: string, langs: Language[]): string | undefined {
   return undefined
 }
 
+/** Passed to a cell's body: ends the test as not run, for a reason found only once it runs. */
+type NotRun = (reason: string) => never
+
 /** Declares one test that records its outcome in the matrix report. */
-function cellTest(name: string, cell: Cell, langs: Language[], body: () => Promise<void>): void {
+function cellTest(
+  name: string,
+  cell: Cell,
+  langs: Language[],
+  body: (notRun: NotRun) => Promise<void>,
+): void {
   declared++
   const reason = notRunReason(cell.target, langs)
   if (reason) {
@@ -71,16 +80,25 @@ function cellTest(name: string, cell: Cell, langs: Language[], body: () => Promi
     it.skip(`${name} (not run: ${reason})`, () => {})
     return
   }
-  it(name, async () => {
+  it(name, async (ctx) => {
     const started = performance.now()
+    let skipped: string | undefined
+    const notRun: NotRun = (reason) => {
+      skipped = reason
+      return ctx.skip(reason)
+    }
     try {
       for (const l of langs) {
         const err = readiness.get(l.name)?.buildError
         if (err) throw new Error(`${l.name} examples do not build: ${err}`)
       }
-      await body()
+      await body(notRun)
       results.push({ ...cell, status: 'passed', ms: Math.round(performance.now() - started) })
     } catch (err) {
+      if (skipped !== undefined) {
+        results.push({ ...cell, status: 'not-run', ms: 0, detail: skipped })
+        throw err
+      }
       const detail = err instanceof Error ? err.message : String(err)
       results.push({
         ...cell,
@@ -291,6 +309,75 @@ for (const factory of factories) {
               eventLine(topic, `${sub.name}-r1`, undefined, 'before'),
               eventLine(topic, `${sub.name}-r2`, undefined, 'after'),
             ])
+          } finally {
+            await s.stop()
+          }
+        },
+      )
+    }
+    for (const lang of LANGUAGES) {
+      const cell = {
+        target: factory.name,
+        kind: 'private',
+        publisher: null,
+        subscriber: lang.name,
+      } as const
+      cellTest(
+        `${lang.name} mint-token → ${lang.name} subscriber: a private topic with the token, refused without`,
+        cell,
+        [lang],
+        async (notRun) => {
+          const secret = t().tokenSecret ?? notRun(`${factory.name}: no private topics configured`)
+          const topic = `private:ex/${tag}/${lang.name}`
+
+          // The token, as a backend mints it: only the JWT on stdout, HS256 with the grants.
+          const before = Math.floor(Date.now() / 1000)
+          const minted = await runMintToken(lang, {
+            TOKEN_SECRET: secret,
+            TOPICS: `${topic}, private:ex/${tag}/other/*`,
+            TTL_SECONDS: '600',
+            SUBJECT: `user-${lang.name}`,
+          })
+          const after = Math.ceil(Date.now() / 1000)
+          expect(minted.code, minted.stderr).toBe(0)
+          expect(minted.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/)
+          const token = minted.stdout.trim()
+          const key = new TextEncoder().encode(secret)
+          const { payload, protectedHeader } = await jwtVerify(token, key)
+          expect(protectedHeader.alg).toBe('HS256')
+          expect(payload.topics).toEqual([topic, `private:ex/${tag}/other/*`])
+          expect(payload.sub).toBe(`user-${lang.name}`)
+          expect(payload.exp).toBeGreaterThanOrEqual(before + 600)
+          expect(payload.exp).toBeLessThanOrEqual(after + 600)
+          // Without TTL_SECONDS and SUBJECT: an hour, no subject.
+          const plain = await runMintToken(lang, { TOKEN_SECRET: secret, TOPICS: topic })
+          expect(plain.code, plain.stderr).toBe(0)
+          const hour = (await jwtVerify(plain.stdout.trim(), key)).payload
+          expect(hour.sub).toBeUndefined()
+          expect(hour.exp).toBeGreaterThanOrEqual(before + 3600)
+          expect(hour.exp).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + 3600)
+
+          // Without TOKEN the gateway refuses the topic, and the subscriber says so and stops.
+          const refused = ExampleSubscriber.start(lang, subUrl(), topic)
+          try {
+            expect(await refused.waitExit(15_000)).toBe(1)
+            expect(refused.stderr).toMatch(/^error: HTTP 401: .*"unauthorized".*is private/m)
+            expect(refused.stderr).toContain(topic)
+            expect(refused.lines).toEqual([])
+          } finally {
+            await refused.stop()
+          }
+
+          // With TOKEN (sent as Authorization: Bearer) it subscribes and receives what is published.
+          const s = ExampleSubscriber.start(lang, subUrl(), topic, [], token)
+          try {
+            await s.waitReady(1)
+            const id = `${lang.name}-private`
+            const sent = await publish(pubUrl(), t().apiKey, topic, id, 'for your eyes only')
+            expect(sent.body.delivered).toEqual([topic])
+            await s.waitFor(() => s.events.length === 1, 15_000, 'the private event')
+            expect(s.events).toEqual([eventLine(topic, id, undefined, 'for your eyes only')])
+            expect(s.stderr).not.toContain(token)
           } finally {
             await s.stop()
           }

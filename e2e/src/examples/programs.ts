@@ -39,18 +39,21 @@ export class ExampleSubscriber {
 
   /**
    * Starts `lang`'s subscriber on `topics` (comma-separated) against `gatewayUrl`. `eventTypes`
-   * go in `EVENT`: the named events a subscriber built on an EventSource API listens for.
+   * go in `EVENT`: the named events a subscriber built on an EventSource API listens for;
+   * `token` in `TOKEN`: a subscriber token for private topics.
    */
   static start(
     lang: Language,
     gatewayUrl: string,
     topics: string,
     eventTypes: string[] = [],
+    token?: string,
   ): ExampleSubscriber {
     const { cmd, args, cwd } = lang.subscriber
+    const extra = { GATEWAY_URL: gatewayUrl, TOPIC: topics, EVENT: eventTypes.join(',') }
     const proc = spawn(cmd, args, {
       cwd,
-      env: env({ GATEWAY_URL: gatewayUrl, TOPIC: topics, EVENT: eventTypes.join(',') }),
+      env: env(token === undefined ? extra : { ...extra, TOKEN: token }),
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     return new ExampleSubscriber(lang.name, proc)
@@ -133,7 +136,7 @@ export class ExampleSubscriber {
   }
 }
 
-/** What a publisher run printed and how it ended. */
+/** What a publisher or mint-token run printed and how it ended. */
 export interface PublisherRun {
   code: number | null
   stdout: string
@@ -153,14 +156,31 @@ export interface PublishArgs {
 
 /** Runs `lang`'s publisher once, as a user would from a shell; bounded to 30 s. */
 export function runPublisher(lang: Language, a: PublishArgs): Promise<PublisherRun> {
-  const { cmd, args, cwd } = lang.publisher
   const extra: Record<string, string> = {
     GATEWAY_URL: a.gatewayUrl,
     API_KEY: a.apiKey,
     TOPIC: a.topic,
   }
   if (a.event) extra.EVENT = a.event
-  const proc = spawn(cmd, [...args, a.id, ...(a.data === undefined ? [] : [a.data])], {
+  const argv = [a.id, ...(a.data === undefined ? [] : [a.data])]
+  const stdin = a.data === undefined ? (a.stdin ?? '') : ''
+  return runOnce(lang, 'publisher', argv, extra, stdin)
+}
+
+/** Runs `lang`'s mint-token with `vars` (TOKEN_SECRET, TOPICS, TTL_SECONDS, SUBJECT); bounded to 30 s. */
+export function runMintToken(lang: Language, vars: Record<string, string>): Promise<PublisherRun> {
+  return runOnce(lang, 'mintToken', [], vars, '')
+}
+
+function runOnce(
+  lang: Language,
+  program: 'publisher' | 'mintToken',
+  argv: string[],
+  extra: Record<string, string>,
+  stdin: string,
+): Promise<PublisherRun> {
+  const { cmd, args, cwd } = lang[program]
+  const proc = spawn(cmd, [...args, ...argv], {
     cwd,
     env: env(extra),
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -173,13 +193,13 @@ export function runPublisher(lang: Language, a: PublishArgs): Promise<PublisherR
   proc.stderr.setEncoding('utf8').on('data', (c: string) => {
     stderr += c
   })
-  // A publisher that refuses its arguments exits before reading stdin: that EPIPE is expected.
+  // A program that refuses its arguments exits before reading stdin: that EPIPE is expected.
   proc.stdin.on('error', () => {})
-  proc.stdin.end(a.data === undefined ? (a.stdin ?? '') : '')
+  proc.stdin.end(stdin)
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.kill('SIGKILL')
-      reject(new Error(`${lang.name} publisher still running after 30 s\n${stdout}\n${stderr}`))
+      reject(new Error(`${lang.name} ${program} still running after 30 s\n${stdout}\n${stderr}`))
     }, 30_000)
     proc.once('error', (err) => {
       clearTimeout(timer)

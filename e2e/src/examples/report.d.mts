@@ -1,6 +1,6 @@
 // Types of report.mjs (plain JavaScript so that compare.mjs runs under node without a build).
 
-export type ResultKind = 'delivery' | 'errors' | 'reconnect'
+export type ResultKind = 'delivery' | 'errors' | 'reconnect' | 'private'
 export type ResultStatus = 'passed' | 'failed' | 'not-run'
 
 /** One cell of the matrix, or one per-language check, on one target. */
@@ -9,7 +9,7 @@ export interface MatrixResult {
   kind: ResultKind
   /** The publisher's language (delivery, errors); null for a subscriber-only check. */
   publisher: string | null
-  /** The subscriber's language (delivery, reconnect); null for a publisher-only check. */
+  /** The subscriber's language (delivery, reconnect, private); null for a publisher-only check. */
   subscriber: string | null
   status: ResultStatus
   ms: number

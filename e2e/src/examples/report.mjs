@@ -6,6 +6,7 @@ import { join } from 'node:path'
 const KIND_LABEL = {
   errors: 'publisher reports drop, 401, 400',
   reconnect: 'subscriber reconnects (Last-Event-ID), stops on 400',
+  private: 'mint-token → subscriber of a private topic, 401 without',
 }
 
 /** A result's identity across runs. */
@@ -94,6 +95,7 @@ export function renderMarkdown(report) {
     }
     md += `| ${KIND_LABEL.errors} | ${langs.map((l) => cell(find('errors', l, null))).join(' | ')} |\n`
     md += `| ${KIND_LABEL.reconnect} | ${langs.map((l) => cell(find('reconnect', null, l))).join(' | ')} |\n`
+    md += `| ${KIND_LABEL.private} | ${langs.map((l) => cell(find('private', null, l))).join(' | ')} |\n`
   }
   const failed = report.results.filter((r) => r.status === 'failed')
   if (failed.length) {

@@ -8,6 +8,8 @@
 // what was published meanwhile.
 //
 //	GATEWAY_URL=http://127.0.0.1:8787 TOPIC=orders,alerts go run ./cmd/subscriber
+//
+// TOKEN, when set, is sent as `Authorization: Bearer <TOKEN>`: a token for private topics.
 package main
 
 import (
@@ -36,7 +38,7 @@ func main() {
 	base := strings.TrimRight(envOr("GATEWAY_URL", "http://127.0.0.1:8787"), "/")
 	topics := os.Getenv("TOPIC")
 	if topics == "" {
-		fmt.Fprintln(os.Stderr, "usage: TOPIC=a,b [GATEWAY_URL=http://127.0.0.1:8787] subscriber")
+		fmt.Fprintln(os.Stderr, "usage: TOPIC=a,b [GATEWAY_URL=http://127.0.0.1:8787] [TOKEN=…] subscriber")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -49,6 +51,11 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error: bad GATEWAY_URL:", err)
 		os.Exit(2)
+	}
+	// TOKEN: a subscriber token for private topics (see cmd/mint-token). go-sse sends the
+	// request's headers again on every reconnection.
+	if token := os.Getenv("TOKEN"); token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	lastID := "" // what go-sse sends as Last-Event-ID: "<publisher id>~<cursor>"
 	client := &sse.Client{
@@ -70,6 +77,10 @@ func main() {
 		case "gateway.gap": // events the gateway could not replay: {"reason","topics","missed"}
 			fmt.Fprintln(os.Stderr, "gateway.gap", ev.Data)
 		default:
+			if strings.HasPrefix(ev.Type, "gateway.") { // gateway.token-expired and any later ones
+				fmt.Fprintln(os.Stderr, ev.Type, ev.Data)
+				return
+			}
 			line, err := eventLine(ev.Data)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "not an envelope (%v): %.200q\n", err, ev.Data)

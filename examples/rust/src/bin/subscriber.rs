@@ -10,6 +10,8 @@
 //! replays what was missed.
 //!
 //! `GATEWAY_URL=http://127.0.0.1:8787 TOPIC=orders,alerts cargo run --release --bin subscriber`
+//!
+//! `TOKEN`, when set, is sent as `Authorization: Bearer <TOKEN>`: a token for private topics.
 
 use std::error::Error as _;
 use std::process::ExitCode;
@@ -23,7 +25,7 @@ async fn main() -> ExitCode {
     let base = std::env::var("GATEWAY_URL").unwrap_or_else(|_| "http://127.0.0.1:8787".into());
     let topics = std::env::var("TOPIC").unwrap_or_default();
     if topics.is_empty() {
-        eprintln!("usage: TOPIC=a,b [GATEWAY_URL=http://127.0.0.1:8787] subscriber");
+        eprintln!("usage: TOPIC=a,b [GATEWAY_URL=http://127.0.0.1:8787] [TOKEN=…] subscriber");
         return ExitCode::from(2);
     }
     // `envelope=json`: each event's data is {"topic","id","event","data","cursor"}, so a
@@ -37,7 +39,13 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let request = reqwest::Client::new().get(url.clone());
+    let mut request = reqwest::Client::new().get(url.clone());
+    // TOKEN: a subscriber token for private topics (see mint-token), sent on every reconnection.
+    if let Ok(token) = std::env::var("TOKEN").map(|t| t.trim().to_string()) {
+        if !token.is_empty() {
+            request = request.bearer_auth(token);
+        }
+    }
     let mut source = EventSource::new(request).expect("a GET without a body can be cloned");
 
     while let Some(item) = source.next().await {
