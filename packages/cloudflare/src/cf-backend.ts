@@ -12,6 +12,7 @@ import {
   type TopicInfo,
   type TopicHistory,
   type TopicQuery,
+  type ConnectionQuery,
   corsHeaders,
   resumeAsks,
 } from '@sse-gateway/core'
@@ -200,11 +201,7 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
     return this.#registry.listTopics(q)
   }
 
-  listConnections(q: {
-    after: string | undefined
-    limit: number
-    topic: string | undefined
-  }): Promise<Page<ConnectionInfo>> {
+  listConnections(q: ConnectionQuery): Promise<Page<ConnectionInfo>> {
     return this.#registry.listConnections(q)
   }
 

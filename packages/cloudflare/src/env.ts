@@ -26,6 +26,8 @@ export interface Env {
   REPLAY_TOPIC_BYTES?: string
   /** A topic stays live this long after its last subscriber leaves; default 0. */
   LINGER_MS?: string
+  /** Where the admin console's header links for the docs. */
+  DOCS_URL?: string
 }
 
 /** FNV-1a: a stable, well-spread hash of a name, to pick a registry shard. */

@@ -1,4 +1,10 @@
-import type { GatewayEvent, Page, ResumeAsk, TopicHistory } from '@sse-gateway/core'
+import type {
+  ConnectionQuery,
+  GatewayEvent,
+  Page,
+  ResumeAsk,
+  TopicHistory,
+} from '@sse-gateway/core'
 import type { ConnCounters, ConnRecord, Counts, RegistryTotals } from './records.ts'
 
 /**
@@ -43,11 +49,7 @@ export interface RegistryApi extends Rpc.DurableObjectBranded {
   removeTopic(id: string, topic: string): void
   remove(id: string): void
   lookup(id: string): ConnRecord | null
-  listConnections(q: {
-    after: string | undefined
-    limit: number
-    topic: string | undefined
-  }): Page<ConnRecord>
+  listConnections(q: ConnectionQuery): Page<ConnRecord>
   listTopics(q: {
     after: string | undefined
     limit: number

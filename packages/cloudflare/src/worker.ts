@@ -38,6 +38,7 @@ function build(env: Env): (req: Request, env: Env, ctx: ExecutionContext) => Pro
     config: settings,
     log,
     metrics: async () => renderMetrics(await backend.stats()),
+    about: { runtime: 'cloudflare', docs: env.DOCS_URL },
     beforeRoutes: serveAdminUi,
   })
   return async (req, e, ctx) => {

@@ -52,6 +52,8 @@ export {
 } from './pagination.ts'
 export type {
   ConnectionInfo,
+  ConnectionQuery,
+  ConnectionSearch,
   GatewayBackend,
   Logger,
   NodeInfo,
@@ -64,7 +66,9 @@ export type {
   TopicQuery,
   Transport,
 } from './ports.ts'
-export { matchesPrefix, silentLogger } from './ports.ts'
+export { hasSearch, matchesPrefix, matchesSearch, silentLogger } from './ports.ts'
+export type { GatewayAbout } from './admin.ts'
+export { GATEWAY_VERSION } from './version.ts'
 export type { SseEvent } from './sse.ts'
 export { SSE_HEADERS, formatComment, formatEvent } from './sse.ts'
 export {

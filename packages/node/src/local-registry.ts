@@ -1,4 +1,12 @@
-import { pageOfSorted, type ConnectionInfo, type Page, type NodeStats } from '@sse-gateway/core'
+import {
+  type ConnectionInfo,
+  type ConnectionQuery,
+  hasSearch,
+  matchesSearch,
+  type NodeStats,
+  type Page,
+  pageOfSorted,
+} from '@sse-gateway/core'
 import type { LocalConnection, Counters } from './connection.ts'
 
 /** This node's live connections by id. Ids sort by creation, so insertion order is id order. */
@@ -36,16 +44,15 @@ export class LocalRegistry {
     return this.#sorted
   }
 
-  page(q: {
-    after: string | undefined
-    limit: number
-    topic: string | undefined
-  }): Page<ConnectionInfo> {
-    const { topic } = q
-    if (topic === undefined) {
+  page(q: ConnectionQuery): Page<ConnectionInfo> {
+    const { topic, search } = q
+    if (topic === undefined && !hasSearch(search)) {
       return pageOfSorted(this.#keys(), (k) => this.#byId.get(k)?.info(), q.after, q.limit)
     }
-    const keys = this.#keys().filter((k) => this.#byId.get(k)?.topics.includes(topic))
+    const keys = this.#keys().filter((k) => {
+      const c = this.#byId.get(k)
+      return !!c && (topic === undefined || c.topics.includes(topic)) && matchesSearch(c, search)
+    })
     return pageOfSorted(keys, (k) => this.#byId.get(k)?.info(), q.after, q.limit)
   }
 

@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const adminDir = process.env.ADMIN_UI_DIR ?? resolve(here, '../../../apps/admin/dist')
   let gw: Awaited<ReturnType<typeof startGateway>>
   try {
-    gw = await startGateway(config, { log, adminDir })
+    gw = await startGateway(config, { log, adminDir, docsUrl: process.env.DOCS_URL })
   } catch (err) {
     const line = listenError(err, config.host, config.port)
     if (!line) throw err

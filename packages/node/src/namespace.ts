@@ -10,6 +10,7 @@ import type {
   TailSink,
   TopicHistory,
   TopicInfo,
+  ConnectionQuery,
 } from '@sse-gateway/core'
 import type { Hono } from 'hono'
 import type { LocalConnection } from './connection.ts'
@@ -61,11 +62,7 @@ export interface TopicNamespace {
   attachTail(topic: string, tail: TailSink): void
   detachTail(topic: string, tail: TailSink): void
   listTopics(q: TopicQuery): Promise<Page<TopicInfo>>
-  listConnections(q: {
-    after: string | undefined
-    limit: number
-    topic: string | undefined
-  }): Promise<Page<ConnectionInfo>>
+  listConnections(q: ConnectionQuery): Promise<Page<ConnectionInfo>>
   /** Closes a connection held by any node; false when none has it. */
   disconnect(id: string): Promise<boolean>
   stats(): Promise<Stats>

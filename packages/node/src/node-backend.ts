@@ -14,6 +14,7 @@ import {
   type TailSink,
   type TopicHistory,
   type TopicPosition,
+  type ConnectionQuery,
   connectedData,
   corsHeaders,
   echoCursor,
@@ -346,7 +347,7 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     return this.#ns.listTopics(q)
   }
 
-  listConnections(q: { after: string | undefined; limit: number; topic: string | undefined }) {
+  listConnections(q: ConnectionQuery) {
     return this.#ns.listConnections(q)
   }
 
