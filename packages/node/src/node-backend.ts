@@ -23,6 +23,7 @@ import {
   planReplay,
   resumeAsks,
   tailGapFrame,
+  tailReplayFrame,
 } from '@sse-gateway/core'
 import type { Context } from 'hono'
 import type { WebSocket, WebSocketServer } from 'ws'
@@ -240,9 +241,11 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
         echoCursor(req.lastEventId),
       )
       const plan = planReplay(conn.topics, asks, histories)
+      const replayedOf = new Map<string, number>()
       for (const item of plan.items) {
         if (item.kind === 'event') {
           conn.writeReplayed(item.event, item.cursor)
+          replayedOf.set(item.event.topic, (replayedOf.get(item.event.topic) ?? 0) + 1)
           continue
         }
         conn.writeGatewayEvent(GATEWAY_EVENTS.gap, gapData(item.gap), item.cursor)
@@ -258,6 +261,10 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
           })
           this.#ns.hub.tailNotice(t, frame)
         }
+      }
+      // Tails see the replay too: which connection got how many held events of their topic.
+      for (const [t, replayed] of replayedOf) {
+        this.#ns.hub.tailNotice(t, tailReplayFrame(t, { connectionId: conn.id, replayed }))
       }
       this.counters.replayed += plan.replayed
       this.counters.gaps += plan.gaps
