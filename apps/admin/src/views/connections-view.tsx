@@ -65,7 +65,11 @@ export function ConnectionsView({ topic }: { topic: string }) {
       const q = filterQuery(topic, search)
       q.set('limit', String(size))
       if (cursor) q.set('cursor', cursor)
-      return request<PageBody<ConnectionInfo>>(`/connections?${q}`, { signal })
+      const shown = { filter: filterQuery(topic, search).toString(), page }
+      return request<PageBody<ConnectionInfo>>(`/connections?${q}`, { signal }).then((b) => ({
+        ...b,
+        shown,
+      }))
     },
     [request, filterKey, cursor, live.tick],
   )
@@ -81,7 +85,14 @@ export function ConnectionsView({ topic }: { topic: string }) {
   }, [emptyLaterPage])
 
   return (
-    <section className="flex flex-col gap-4" aria-label="Connections" aria-busy={load.loading}>
+    <section
+      className="flex flex-col gap-4"
+      aria-label="Connections"
+      aria-busy={load.loading}
+      data-testid="connections-view"
+      data-filter={load.data?.shown.filter}
+      data-page={load.data?.shown.page}
+    >
       <div className="flex flex-wrap items-start gap-2">
         <TopicFilter
           value={topic}
