@@ -25,7 +25,7 @@ function sorted(items: ConnectionInfo[], sort: SortKey): ConnectionInfo[] {
 
 function Actions({ conn, onDone }: { conn: ConnectionInfo; onDone: Done }) {
   return (
-    <div className="flex justify-end gap-1">
+    <div className="flex justify-end gap-0.5">
       <SendEventButton conn={conn} onDone={onDone} />
       <DisconnectButton conn={conn} onDone={onDone} />
     </div>
@@ -68,7 +68,7 @@ export function ConnectionList({
   const items = sorted(page, sort)
   return (
     <>
-      <div className="hidden rounded-lg border bg-card md:block">
+      <div className="hidden overflow-x-auto rounded-lg border bg-card md:block">
         <Table>
           <TableHeader>
             <TableRow className="hover:bg-transparent">
@@ -109,12 +109,12 @@ export function ConnectionList({
                 <TableCell className="max-w-56">
                   <Topics topics={c.topics} />
                 </TableCell>
-                <TableCell className="font-mono text-xs">{c.node}</TableCell>
+                <TableCell className="font-mono text-xs whitespace-nowrap">{c.node}</TableCell>
                 <TableCell>
                   <Since iso={c.connectedAt} />
                 </TableCell>
                 <TableCell className="font-mono text-xs">{c.remoteAddress ?? '–'}</TableCell>
-                <TableCell className="max-w-48 truncate text-xs" title={c.userAgent ?? ''}>
+                <TableCell className="max-w-40 truncate text-xs" title={c.userAgent ?? ''}>
                   {c.userAgent ?? '–'}
                 </TableCell>
                 <TableCell className="text-right tabular-nums" title={bytes(c.bytesSent)}>

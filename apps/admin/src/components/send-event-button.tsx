@@ -63,9 +63,13 @@ export function SendEventButton({
   return (
     <AlertDialog open={open} onOpenChange={setOpen}>
       <AlertDialogTrigger asChild>
-        <Button variant="ghost" size="sm" aria-label={`Send an event to ${conn.id}`}>
+        <Button
+          variant="ghost"
+          size="sm"
+          aria-label={`Send an event to ${conn.id}`}
+          title="Send an event to this connection"
+        >
           <SendIcon />
-          <span className="hidden lg:inline">Send</span>
         </Button>
       </AlertDialogTrigger>
       <AlertDialogContent>
