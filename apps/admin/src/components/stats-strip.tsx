@@ -43,10 +43,24 @@ export function StatsStrip({
       title: 'Events resent from the replay window on resume · resumes told they missed events',
     },
   ]
+  if (stats?.broadcasts !== undefined || stats?.directSends !== undefined) {
+    items.push({
+      label: 'Broadcasts · direct',
+      value: `${count(stats.broadcasts ?? 0)} · ${count(stats.directSends ?? 0)}`,
+      title: 'Broadcasts to every connection · events sent to one connection',
+    })
+  }
+  if (stats?.subscriptionsRefused !== undefined) {
+    items.push({
+      label: 'Refused',
+      value: count(stats.subscriptionsRefused),
+      title: 'Subscriptions refused for private topics (no token, bad token, not granted)',
+    })
+  }
   return (
     <dl
       data-testid="stats"
-      className="grid grid-cols-2 gap-px overflow-hidden rounded-lg border bg-border sm:grid-cols-4 lg:grid-cols-8"
+      className="grid grid-cols-2 gap-px overflow-hidden rounded-lg border bg-border sm:grid-cols-4 lg:grid-cols-[repeat(auto-fit,minmax(8rem,1fr))]"
     >
       {items.map((it) => (
         <div

@@ -49,6 +49,11 @@ export interface Counters {
   slowConsumerDisconnects: number
   replayed?: number
   gaps?: number
+  /** Broadcasts (`x-sse-topic: *`) and direct sends, where the gateway counts them. */
+  broadcasts?: number
+  directSends?: number
+  /** Subscriptions refused for private topics (401/403). */
+  subscriptionsRefused?: number
   /** When the figures were read; for a peer node, its last heartbeat. */
   asOf?: string
 }
