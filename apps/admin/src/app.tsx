@@ -1,12 +1,70 @@
-import { ActivityIcon, HashIcon, LogOutIcon, RadioTowerIcon, UsersIcon } from 'lucide-react'
+import {
+  ActivityIcon,
+  BookOpenIcon,
+  HashIcon,
+  LogOutIcon,
+  RadioTowerIcon,
+  UsersIcon,
+} from 'lucide-react'
+import { LiveControl } from '@/components/live-control'
+import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
 import { Tabs, TabsContent, TabsList, TabsTrigger } from '@/components/ui/tabs'
 import { AuthProvider, useAuth } from '@/lib/auth'
+import { dateTime, uptime } from '@/lib/format'
+import { LiveProvider, useLive } from '@/lib/live'
 import { navigate, type Tab, useRoute } from '@/lib/route'
+import type { GatewayInfo } from '@/lib/types'
+import { useLoad } from '@/lib/use-load'
 import { ConnectionsView } from '@/views/connections-view'
 import { LoginView } from '@/views/login-view'
 import { TailView } from '@/views/tail-view'
 import { TopicsView } from '@/views/topics-view'
+
+const RUNTIME: Record<GatewayInfo['runtime'], string> = {
+  node: 'Node · single node',
+  cluster: 'Node · cluster',
+  cloudflare: 'Cloudflare',
+}
+
+/** Version, runtime and uptime of the gateway answering (GET /admin/api/info), and the docs. */
+function About() {
+  const { request } = useAuth()
+  const { tick } = useLive()
+  const info = useLoad((signal) => request<GatewayInfo>('/info', { signal }), [request])
+  const i = info.data
+  // tick re-renders the uptime without another request
+  void tick
+  if (!i) return null
+  return (
+    <div
+      className="flex min-w-0 flex-wrap items-center gap-x-2 gap-y-1 text-xs"
+      data-testid="about"
+    >
+      <Badge variant="outline" className="font-mono" data-testid="version">
+        v{i.version}
+      </Badge>
+      <Badge variant="secondary" data-testid="runtime" data-runtime={i.runtime}>
+        {RUNTIME[i.runtime] ?? i.runtime}
+      </Badge>
+      {i.startedAt && (
+        <span className="text-muted-foreground" title={`Started ${dateTime(i.startedAt)}`}>
+          up {uptime(i.startedAt)}
+        </span>
+      )}
+      {i.docs && (
+        <a
+          href={i.docs}
+          target="_blank"
+          rel="noreferrer"
+          className="inline-flex items-center gap-1 underline underline-offset-2"
+        >
+          <BookOpenIcon className="size-3.5" aria-hidden="true" /> Docs
+        </a>
+      )}
+    </div>
+  )
+}
 
 function Shell() {
   const { logout } = useAuth()
@@ -19,15 +77,21 @@ function Shell() {
   return (
     <div className="min-h-svh">
       <header className="sticky top-0 z-10 border-b bg-card/90 backdrop-blur">
-        <div className="mx-auto flex h-14 max-w-6xl items-center gap-3 px-4">
-          <RadioTowerIcon className="size-5 shrink-0" />
+        <div className="mx-auto flex max-w-6xl flex-wrap items-center gap-x-3 gap-y-2 px-4 py-2.5">
+          <RadioTowerIcon className="size-5 shrink-0" aria-hidden="true" />
           <div className="flex min-w-0 items-baseline gap-2">
-            <span className="font-semibold whitespace-nowrap">SSE Gateway</span>
+            <h1 className="font-semibold whitespace-nowrap">SSE Gateway</h1>
             <span className="truncate text-sm text-muted-foreground">{location.host}</span>
           </div>
-          <Button variant="ghost" size="sm" className="ml-auto" onClick={() => logout()}>
-            <LogOutIcon /> Sign out
-          </Button>
+          <div className="ml-auto flex items-center gap-2">
+            <LiveControl />
+            <Button variant="ghost" size="sm" onClick={() => logout()}>
+              <LogOutIcon /> Sign out
+            </Button>
+          </div>
+          <div className="w-full">
+            <About />
+          </div>
         </div>
       </header>
       <main className="mx-auto max-w-6xl px-4 py-5">
@@ -60,7 +124,13 @@ function Shell() {
 
 function Gate() {
   const { key } = useAuth()
-  return key ? <Shell /> : <LoginView />
+  return key ? (
+    <LiveProvider>
+      <Shell />
+    </LiveProvider>
+  ) : (
+    <LoginView />
+  )
 }
 
 export function App() {

@@ -90,7 +90,11 @@ describe.skipIf(!!noChromium)('admin UI in Chromium against a real gateway', () 
     await page.getByRole('button', { name: 'Refresh' }).click()
     await page.locator(row('orders:42')).waitFor()
     await page.getByLabel('Filter topics').fill('orders:4')
-    expect(await page.getByTestId('topic-row').count()).toBe(1)
+    // Searched on the gateway by prefix as the user types.
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid=topic-row]').length === 1,
+    )
+    expect(await page.locator(row('orders:42')).count()).toBe(1)
     sub.close()
     await until(
       async () => !(await topicNames(gw.url, KEY)).includes('orders:42'),

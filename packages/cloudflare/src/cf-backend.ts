@@ -16,6 +16,7 @@ import {
   type TopicHistory,
   type TopicPresence,
   type TopicQuery,
+  type ConnectionQuery,
   corsHeaders,
   resumeAsks,
 } from '@sse-gateway/core'
@@ -326,11 +327,7 @@ export class CloudflareBackend implements GatewayBackend<CfContext> {
     return this.#registry.listTopics(q)
   }
 
-  listConnections(q: {
-    after: string | undefined
-    limit: number
-    topic: string | undefined
-  }): Promise<Page<ConnectionInfo>> {
+  listConnections(q: ConnectionQuery): Promise<Page<ConnectionInfo>> {
     return this.#registry.listConnections(q)
   }
 

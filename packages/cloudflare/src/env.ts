@@ -38,6 +38,8 @@ export interface Env {
   TOKEN_AUDIENCE?: string
   /** The cookie a browser's subscriber token travels in; default `sse_token`. */
   TOKEN_COOKIE?: string
+  /** Where the admin console's header links for the docs. */
+  DOCS_URL?: string
 }
 
 /** FNV-1a: a stable, well-spread hash of a name, to pick a registry shard. */

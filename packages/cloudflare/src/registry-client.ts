@@ -1,4 +1,10 @@
-import type { ConnectionInfo, Page, TopicInfo, TopicQuery } from '@sse-gateway/core'
+import type {
+  ConnectionInfo,
+  ConnectionQuery,
+  Page,
+  TopicInfo,
+  TopicQuery,
+} from '@sse-gateway/core'
 import { type Env, allRegistries, hubFor } from './env.ts'
 import {
   COUNT_NAMES,
@@ -55,11 +61,7 @@ export class RegistryClient {
     }
   }
 
-  async listConnections(q: {
-    after: string | undefined
-    limit: number
-    topic: string | undefined
-  }): Promise<Page<ConnectionInfo>> {
+  async listConnections(q: ConnectionQuery): Promise<Page<ConnectionInfo>> {
     const pages = await Promise.all(this.#shards().map((r) => r.listConnections(q)))
     const all = pages.flatMap((p) => p.items).sort((a, b) => (a.id < b.id ? -1 : 1))
     const records = all.slice(0, q.limit)

@@ -1,4 +1,4 @@
-import type { Page, RefusalReason } from '@sse-gateway/core'
+import type { ConnectionQuery, Page, RefusalReason } from '@sse-gateway/core'
 import { DurableObject } from 'cloudflare:workers'
 import { type Env, hubFor } from './env.ts'
 import {
@@ -105,26 +105,43 @@ export class Registry extends DurableObject<Env> implements RegistryApi {
     return row ? toRecord(row) : null
   }
 
-  listConnections(q: {
-    after: string | undefined
-    limit: number
-    topic: string | undefined
-  }): Page<ConnRecord> {
-    const after = q.after ?? ''
-    const rows =
-      q.topic === undefined
-        ? this.#sql
-            .exec('SELECT * FROM conns WHERE id > ? ORDER BY id LIMIT ?', after, q.limit + 1)
-            .toArray()
-        : this.#sql
-            .exec(
-              `SELECT c.* FROM conn_topics t JOIN conns c ON c.id = t.id
-               WHERE t.topic = ? AND t.id > ? ORDER BY t.id LIMIT ?`,
-              q.topic,
-              after,
-              q.limit + 1,
-            )
-            .toArray()
+  listConnections(q: ConnectionQuery): Page<ConnRecord> {
+    // Every search field is one more condition of the same indexed scan in id order.
+    const where = ['c.id > ?']
+    const args: SqlStorageValue[] = [q.after ?? '']
+    let from = 'conns c'
+    if (q.topic !== undefined) {
+      from = 'conn_topics t JOIN conns c ON c.id = t.id'
+      where.push('t.topic = ?')
+      args.push(q.topic)
+    }
+    const s = q.search
+    if (s?.id) {
+      where.push('instr(c.id, ?) > 0')
+      args.push(s.id)
+    }
+    if (s?.topicPrefix) {
+      // Topic characters all sort below '{': names starting with P lie in [P, P + '{').
+      where.push(
+        'EXISTS (SELECT 1 FROM conn_topics p WHERE p.id = c.id AND p.topic >= ? AND p.topic < ?)',
+      )
+      args.push(s.topicPrefix, `${s.topicPrefix}{`)
+    }
+    if (s?.address) {
+      where.push("instr(coalesce(c.remote, ''), ?) > 0")
+      args.push(s.address)
+    }
+    if (s?.userAgent) {
+      where.push("instr(lower(coalesce(c.ua, '')), ?) > 0")
+      args.push(s.userAgent.toLowerCase())
+    }
+    const rows = this.#sql
+      .exec(
+        `SELECT c.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY c.id LIMIT ?`,
+        ...args,
+        q.limit + 1,
+      )
+      .toArray()
     return { items: rows.slice(0, q.limit).map(toRecord), more: rows.length > q.limit }
   }
 

@@ -1,4 +1,5 @@
 import type {
+  ConnectionQuery,
   GatewayEvent,
   Message,
   Page,
@@ -60,11 +61,7 @@ export interface RegistryApi extends Rpc.DurableObjectBranded {
   removeTopic(id: string, topic: string): void
   remove(id: string): void
   lookup(id: string): ConnRecord | null
-  listConnections(q: {
-    after: string | undefined
-    limit: number
-    topic: string | undefined
-  }): Page<ConnRecord>
+  listConnections(q: ConnectionQuery): Page<ConnRecord>
   listTopics(q: {
     after: string | undefined
     limit: number

@@ -16,6 +16,7 @@ import {
   resumeAsks,
   tailDropFrame,
   tailGapFrame,
+  tailReplayFrame,
   tailPublishFrame,
   tokenExpiredData,
 } from '@sse-gateway/core'
@@ -605,12 +606,17 @@ export class TopicHub extends DurableObject<Env> implements TopicHubApi {
     })
   }
 
-  /** Tells this topic's tails that a resuming connection was told it missed events here. */
+  /** Tells this topic's tails that a resuming connection was told it missed events here, and what was replayed to it. */
   #tailGaps(opening: Opening, connectionId: string): void {
     const topic = this.#topic
     if (this.#streams.tails.size === 0 || topic === undefined) return
     for (const g of gapsOf(opening, topic)) {
       const frame = tailGapFrame(topic, { connectionId, reason: g.reason, missed: g.missed })
+      for (const t of this.#streams.tails) this.#streams.write(t, frame)
+    }
+    const replayed = opening.items.filter((i) => i.kind === 'event').length
+    if (replayed > 0) {
+      const frame = tailReplayFrame(topic, { connectionId, replayed })
       for (const t of this.#streams.tails) this.#streams.write(t, frame)
     }
   }

@@ -46,6 +46,7 @@ function build(
     config: settings,
     log,
     metrics: () => backend.metrics(),
+    about: { runtime: 'cloudflare', docs: env.DOCS_URL },
     beforeRoutes: serveAdminUi,
   })
   return async (req, e, ctx) => {

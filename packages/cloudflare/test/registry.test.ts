@@ -48,6 +48,42 @@ describe('Registry', () => {
     ])
   })
 
+  it('searches connections by id, topic prefix, address and user agent, page by page', async () => {
+    const r = registry('search')
+    for (let i = 0; i < 12; i++) {
+      await r.add({
+        ...rec(`s${String(i).padStart(3, '0')}`, [i < 7 ? `tenant/a/u${i}` : `other:${i}`]),
+        remoteAddress: i % 3 === 0 ? '10.1.0.9' : '127.0.0.1',
+        userAgent: i % 4 === 0 ? 'Mozilla/5.0 Firefox/140' : 'curl/8',
+      })
+    }
+    const all = async (search: Record<string, string>, topic?: string) => {
+      const ids: string[] = []
+      let after: string | undefined
+      for (let guard = 0; guard < 20; guard++) {
+        const page = await r.listConnections({ after, limit: 2, topic, search })
+        ids.push(...page.items.map((c) => c.id))
+        after = page.items.at(-1)?.id
+        if (!page.more) return ids
+      }
+      throw new Error('the search does not end')
+    }
+    expect(await all({ topicPrefix: 'tenant/a/' })).toEqual([
+      's000',
+      's001',
+      's002',
+      's003',
+      's004',
+      's005',
+      's006',
+    ])
+    expect(await all({ address: '10.1.' })).toEqual(['s000', 's003', 's006', 's009'])
+    expect(await all({ userAgent: 'FIREFOX' })).toEqual(['s000', 's004', 's008'])
+    expect(await all({ id: '01' })).toEqual(['s001', 's010', 's011'])
+    expect(await all({ topicPrefix: 'tenant/a/', userAgent: 'firefox' })).toEqual(['s000', 's004'])
+    expect(await all({ address: '10.1.' }, 'other:9')).toEqual(['s009'])
+  })
+
   it('drops a connection with its last topic, and counts what topic objects report', async () => {
     const r = registry('removal')
     await r.add(rec('x1', ['a', 'b']))

@@ -1,8 +1,50 @@
 import { type Context, Hono } from 'hono'
 import { GatewayError } from './errors.ts'
 import { decodeCursor, parseLimit, toPageBody } from './pagination.ts'
-import type { GatewayBackend } from './ports.ts'
+import type { ConnectionSearch, GatewayBackend } from './ports.ts'
+import { hasSearch } from './ports.ts'
 import { parseTopics, quote, validateEventType, validateId, validateTopic } from './topics.ts'
+import { GATEWAY_VERSION } from './version.ts'
+
+/** What the admin console shows in its header (`GET /admin/api/info`). */
+export interface GatewayAbout {
+  /** `node` (one process, memory namespace), `cluster` (Node with Redis) or `cloudflare`. */
+  runtime: 'node' | 'cluster' | 'cloudflare'
+  /** Where the operator's docs are (DOCS_URL); the console's header links to it. */
+  docs?: string | undefined
+}
+const CONN_ID = /^[A-Za-z0-9_-]{1,64}$/
+const TOPIC_PREFIX = /^[A-Za-z0-9\-_.:@/]{1,128}$/
+
+/** Connections disconnected at once by a bulk disconnect (each one a call to its node). */
+const BULK_BATCH = 50
+
+/** `?id=&topicPrefix=&address=&userAgent=` of a connection listing or bulk disconnect. */
+function searchOf(query: (name: string) => string | undefined): ConnectionSearch | undefined {
+  const field = (name: string, max: number) => {
+    const v = query(name)
+    if (v === undefined || v === '') return undefined
+    if (v.length > max) throw new GatewayError('bad_request', `${name} is longer than ${max}`)
+    return v
+  }
+  const s: ConnectionSearch = {
+    id: field('id', 64),
+    topicPrefix: field('topicPrefix', 128),
+    address: field('address', 128),
+    userAgent: field('userAgent', 256),
+  }
+  if (s.topicPrefix !== undefined && !TOPIC_PREFIX.test(s.topicPrefix)) {
+    throw new GatewayError(
+      'bad_request',
+      `invalid topicPrefix ${quote(s.topicPrefix)}: use topic characters`,
+    )
+  }
+  return hasSearch(s) ? s : undefined
+}
+
+function topicOf(raw: string | undefined): string | undefined {
+  return raw === undefined || raw === '' ? undefined : parseTopics(raw, 1)[0]
+}
 
 /**
  * The admin API (`/admin/api/*`), behind the publishers' keys. Listings are ordered by key
@@ -15,8 +57,9 @@ export function createAdminApi<C extends Context>(deps: {
   /** Reads a request body as UTF-8 text, 413 past `max` bytes (the publish path's reader). */
   readBody: (c: C, max: number) => Promise<string>
   maxBodyBytes: number
+  about?: GatewayAbout | undefined
 }): Hono {
-  const { backend, checkKey, readBody, maxBodyBytes } = deps
+  const { backend, checkKey, readBody, maxBodyBytes, about } = deps
   const api = new Hono()
 
   api.use('*', async (c, next) => {
@@ -39,11 +82,53 @@ export function createAdminApi<C extends Context>(deps: {
   api.get('/connections', async (c) => {
     const limit = parseLimit(c.req.query('limit'))
     const after = decodeCursor(c.req.query('cursor'))
-    const rawTopic = c.req.query('topic')
-    const topic =
-      rawTopic === undefined || rawTopic === '' ? undefined : parseTopics(rawTopic, 1)[0]
-    const page = await backend.listConnections({ after, limit, topic })
+    const topic = topicOf(c.req.query('topic'))
+    const search = searchOf((n) => c.req.query(n))
+    const page = await backend.listConnections({ after, limit, topic, search })
     return c.json(toPageBody(page, (x) => x.id))
+  })
+
+  // Bulk disconnect: every connection the same filter lists. Without any filter it takes
+  // `?all=true`, so an empty form never ends every stream by accident.
+  api.delete('/connections', async (c) => {
+    const topic = topicOf(c.req.query('topic'))
+    const search = searchOf((n) => c.req.query(n))
+    if (topic === undefined && search === undefined && c.req.query('all') !== 'true') {
+      throw new GatewayError(
+        'bad_request',
+        'give a filter (topic, id, topicPrefix, address, userAgent) or all=true to disconnect every connection',
+      )
+    }
+    // The ids first, then the disconnects: the listing changes as connections go.
+    const ids: string[] = []
+    let after: string | undefined
+    for (;;) {
+      const page = await backend.listConnections({ after, limit: 500, topic, search })
+      for (const x of page.items) ids.push(x.id)
+      const next = page.next ?? page.items.at(-1)?.id
+      if (!page.more || next === undefined) break
+      after = next
+    }
+    let disconnected = 0
+    for (let i = 0; i < ids.length; i += BULK_BATCH) {
+      const done = await Promise.all(
+        ids.slice(i, i + BULK_BATCH).map((id) => backend.disconnect(id)),
+      )
+      disconnected += done.filter(Boolean).length
+    }
+    return c.json({ matched: ids.length, disconnected })
+  })
+
+  api.get('/info', async (c) => {
+    const nodes = await backend.nodes()
+    const self = nodes.find((n) => n.id === backend.nodeId) ?? nodes[0]
+    return c.json({
+      version: GATEWAY_VERSION,
+      runtime: about?.runtime ?? 'node',
+      node: backend.nodeId,
+      startedAt: self?.startedAt ?? null,
+      docs: about?.docs || null,
+    })
   })
 
   // One route for the tail and presence: with two (`…{.+}/tail`, then `…{.+}`), Hono's router
@@ -85,7 +170,7 @@ export function createAdminApi<C extends Context>(deps: {
 }
 
 function connectionId(id: string): string {
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
+  if (!CONN_ID.test(id)) {
     throw new GatewayError('bad_request', `invalid connection id ${quote(id)}`)
   }
   return id

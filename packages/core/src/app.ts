@@ -1,5 +1,5 @@
 import { type Context, Hono } from 'hono'
-import { createAdminApi } from './admin.ts'
+import { createAdminApi, type GatewayAbout } from './admin.ts'
 import { createKeyCheck } from './auth.ts'
 import { readBodyText } from './body.ts'
 import type { Config } from './config.ts'
@@ -31,6 +31,8 @@ export interface GatewayDeps<C extends Context> {
   readBody?: (c: C, max: number) => Promise<string>
   /** Registers runtime routes and middleware (static admin UI, …) ahead of the contract's. */
   beforeRoutes?: (app: Hono) => void
+  /** What `GET /admin/api/info` says about this runtime (default: runtime `node`). */
+  about?: GatewayAbout
 }
 
 /** Routes that exist, with the methods they take: anything else on them is a 405. */
@@ -39,7 +41,8 @@ const ALLOWED: Array<[RegExp, string]> = [
   [/^\/ws$/, 'GET'],
   [/^\/publish$/, 'POST, OPTIONS'],
   [/^\/(healthz|readyz|metrics)$/, 'GET'],
-  [/^\/admin\/api\/(topics|connections|stats|nodes)$/, 'GET'],
+  [/^\/admin\/api\/connections$/, 'GET, DELETE'],
+  [/^\/admin\/api\/(topics|stats|nodes|info)$/, 'GET'],
   [/^\/admin\/api\/topics\/.+$/, 'GET'],
   [/^\/admin\/api\/connections\/[^/]+\/events$/, 'POST'],
   [/^\/admin\/api\/connections\/[^/]+$/, 'DELETE'],
@@ -177,7 +180,13 @@ export function createGatewayApp<C extends Context>(deps: GatewayDeps<C>): Hono 
 
   app.route(
     '/admin/api',
-    createAdminApi({ backend, checkKey, readBody, maxBodyBytes: config.maxBodyBytes }),
+    createAdminApi({
+      backend,
+      checkKey,
+      readBody,
+      maxBodyBytes: config.maxBodyBytes,
+      about: deps.about,
+    }),
   )
   return app
 }

@@ -66,6 +66,20 @@ export function tailGapFrame(
   return encoder.encode(formatEvent({ event: 'gap', data }))
 }
 
+/** SSE frame a tail receives when a resuming connection was sent held events of the topic. */
+export function tailReplayFrame(
+  topic: string,
+  replay: { connectionId: string; replayed: number },
+): Uint8Array {
+  const data = JSON.stringify({
+    topic,
+    connectionId: replay.connectionId,
+    replayed: replay.replayed,
+    time: new Date().toISOString(),
+  })
+  return encoder.encode(formatEvent({ event: 'replay', data }))
+}
+
 /**
  * The local subscribers of every topic on this node, and the fan-out to them. A topic exists
  * while it has a subscriber: the last `remove` deletes it from every map, leaving nothing behind.

@@ -49,7 +49,7 @@ export { createPublish } from './publish.ts'
 export type { SubscriptionAsk } from './subscription.ts'
 export { parseSubscription } from './subscription.ts'
 export type { HubHooks, Sink, TailSink } from './hub.ts'
-export { LocalHub, tailDropFrame, tailGapFrame, tailPublishFrame } from './hub.ts'
+export { LocalHub, tailDropFrame, tailGapFrame, tailPublishFrame, tailReplayFrame } from './hub.ts'
 export type { ReplayLimits } from './replay.ts'
 export { ReplayStore } from './replay.ts'
 export type { ReplayItem, ReplayPlan, ResumeAsk, StoredEvent, TopicHistory } from './resume.ts'
@@ -67,6 +67,8 @@ export {
 } from './pagination.ts'
 export type {
   ConnectionInfo,
+  ConnectionQuery,
+  ConnectionSearch,
   GatewayBackend,
   Logger,
   NodeInfo,
@@ -80,7 +82,9 @@ export type {
   TopicQuery,
   Transport,
 } from './ports.ts'
-export { matchesPrefix, silentLogger } from './ports.ts'
+export { hasSearch, matchesPrefix, matchesSearch, silentLogger } from './ports.ts'
+export type { GatewayAbout } from './admin.ts'
+export { GATEWAY_VERSION } from './version.ts'
 export type { SseEvent } from './sse.ts'
 export { SSE_HEADERS, formatComment, formatEvent } from './sse.ts'
 export {

@@ -9,6 +9,11 @@ export interface Page<T> {
   items: T[]
   /** True when items exist past the last one returned. */
   more: boolean
+  /**
+   * The key to go on after when it is not the last item's: a search that scanned past the last
+   * match (or found none) before it stopped.
+   */
+  next?: string | undefined
 }
 
 /** `?limit=`: default 100, a larger value than 500 is clamped to 500, anything not a positive integer is a 400. */
@@ -63,9 +68,10 @@ export function toPageBody<T>(
   keyOf: (item: T) => string,
 ): { items: T[]; nextCursor: string | null } {
   const last = page.items[page.items.length - 1]
+  const key = page.next ?? (last === undefined ? undefined : keyOf(last))
   return {
     items: page.items,
-    nextCursor: page.more && last !== undefined ? encodeCursor(keyOf(last)) : null,
+    nextCursor: page.more && key !== undefined ? encodeCursor(key) : null,
   }
 }
 

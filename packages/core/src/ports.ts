@@ -47,6 +47,54 @@ export interface ConnectionInfo {
   bytesSent: number
 }
 
+/**
+ * A server-side search of the connection listing (`GET /admin/api/connections?id=&topicPrefix=
+ * &address=&userAgent=`): every field given must match. Paging stays by id, as without it.
+ */
+export interface ConnectionSearch {
+  /** Part of the connection id. */
+  id?: string | undefined
+  /** The start of one of the connection's topics. */
+  topicPrefix?: string | undefined
+  /** Part of the remote address. */
+  address?: string | undefined
+  /** Part of the user agent, in any case. */
+  userAgent?: string | undefined
+}
+
+/** A page request of the connection listing. */
+export interface ConnectionQuery {
+  after: string | undefined
+  limit: number
+  /** Only subscribers of this exact topic. */
+  topic: string | undefined
+  /** Only connections matching every field given (undefined or empty: no search). */
+  search?: ConnectionSearch | undefined
+}
+
+/** Whether a search has any field to match (an empty one lists everything). */
+export function hasSearch(s: ConnectionSearch | undefined): s is ConnectionSearch {
+  return !!(s && (s.id || s.topicPrefix || s.address || s.userAgent))
+}
+
+/** Whether a connection matches a search (see ConnectionSearch). */
+export function matchesSearch(
+  c: Pick<ConnectionInfo, 'id' | 'topics' | 'remoteAddress' | 'userAgent'>,
+  s: ConnectionSearch | undefined,
+): boolean {
+  if (!s) return true
+  if (s.id && !c.id.includes(s.id)) return false
+  if (s.topicPrefix) {
+    const p = s.topicPrefix
+    if (!c.topics.some((t) => t.startsWith(p))) return false
+  }
+  if (s.address && !(c.remoteAddress ?? '').includes(s.address)) return false
+  if (s.userAgent && !(c.userAgent ?? '').toLowerCase().includes(s.userAgent.toLowerCase())) {
+    return false
+  }
+  return true
+}
+
 /** A page request of the topic listing. */
 export interface TopicQuery {
   after: string | undefined
@@ -166,11 +214,11 @@ export interface GatewayBackend<C extends Context = Context> {
   tail(c: C, topic: string): Promise<Response>
   /** Live topics in name order after `after`; only names starting with `prefix` when given. */
   listTopics(q: TopicQuery): Promise<Page<TopicInfo>>
-  listConnections(q: {
-    after: string | undefined
-    limit: number
-    topic: string | undefined
-  }): Promise<Page<ConnectionInfo>>
+  /**
+   * Live connections in id order after `after`. With `q.search`, only the matching ones; a
+   * backend that stops scanning before `limit` matches sets `Page.next` to where it stopped.
+   */
+  listConnections(q: ConnectionQuery): Promise<Page<ConnectionInfo>>
   /** Disconnects one connection on whatever node holds it; false when no such connection. */
   disconnect(id: string): Promise<boolean>
   stats(): Promise<Stats>

@@ -1,11 +1,26 @@
 import {
-  pageOfSorted,
   type ConnectionInfo,
   type EncodedMessage,
-  type Page,
+  type ConnectionQuery,
+  hasSearch,
+  matchesSearch,
   type NodeStats,
+  type Page,
+  pageOfSorted,
 } from '@sse-gateway/core'
 import type { LocalConnection, Counters } from './connection.ts'
+
+/** Index of the first key greater than `after` in sorted `keys`. */
+function upperBound(keys: readonly string[], after: string): number {
+  let lo = 0
+  let hi = keys.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((keys[mid] as string) <= after) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
 
 /** This node's live connections by id. Ids sort by creation, so insertion order is id order. */
 export class LocalRegistry {
@@ -54,17 +69,24 @@ export class LocalRegistry {
     return this.#sorted
   }
 
-  page(q: {
-    after: string | undefined
-    limit: number
-    topic: string | undefined
-  }): Page<ConnectionInfo> {
-    const { topic } = q
-    if (topic === undefined) {
+  page(q: ConnectionQuery): Page<ConnectionInfo> {
+    const { topic, search } = q
+    if (topic === undefined && !hasSearch(search)) {
       return pageOfSorted(this.#keys(), (k) => this.#byId.get(k)?.info(), q.after, q.limit)
     }
-    const keys = this.#keys().filter((k) => this.#byId.get(k)?.topics.includes(topic))
-    return pageOfSorted(keys, (k) => this.#byId.get(k)?.info(), q.after, q.limit)
+    // From the cursor on, in id order, until one match past the page (so `more` is exact).
+    const keys = this.#keys()
+    let i = q.after === undefined ? 0 : upperBound(keys, q.after)
+    const items: ConnectionInfo[] = []
+    for (; i < keys.length; i++) {
+      const c = this.#byId.get(keys[i] as string)
+      if (!c || (topic !== undefined && !c.topics.includes(topic)) || !matchesSearch(c, search)) {
+        continue
+      }
+      if (items.length === q.limit) return { items, more: true }
+      items.push(c.info())
+    }
+    return { items, more: false }
   }
 
   nodeStats(node: string, counters: Counters, topics: number): NodeStats {

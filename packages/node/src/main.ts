@@ -86,7 +86,11 @@ async function main(): Promise<void> {
   let gw: Awaited<ReturnType<typeof startGateway>>
   try {
     // The gateway's info lines with flat fields (one per drop) framed without pino's serializer.
-    gw = await startGateway(config, { log: framedInfo(log, dest), adminDir })
+    gw = await startGateway(config, {
+      log: framedInfo(log, dest),
+      adminDir,
+      docsUrl: process.env.DOCS_URL,
+    })
   } catch (err) {
     const line = listenError(err, config.host, config.port)
     if (!line) throw err

@@ -16,6 +16,7 @@ import {
   type TopicInfo,
   type TopicPresence,
   type TopicQuery,
+  type ConnectionQuery,
   matchesPrefix,
 } from '@sse-gateway/core'
 import type { Counters, LocalConnection } from './connection.ts'
@@ -151,11 +152,7 @@ export class MemoryNamespace implements TopicNamespace {
     )
   }
 
-  async listConnections(q: {
-    after: string | undefined
-    limit: number
-    topic: string | undefined
-  }): Promise<Page<ConnectionInfo>> {
+  async listConnections(q: ConnectionQuery): Promise<Page<ConnectionInfo>> {
     return this.registry.page(q)
   }
 

@@ -12,6 +12,7 @@ import type {
   TopicHistory,
   TopicInfo,
   TopicPresence,
+  ConnectionQuery,
 } from '@sse-gateway/core'
 import type { Hono } from 'hono'
 import type { LocalConnection } from './connection.ts'
@@ -63,11 +64,7 @@ export interface TopicNamespace {
   attachTail(topic: string, tail: TailSink): void
   detachTail(topic: string, tail: TailSink): void
   listTopics(q: TopicQuery): Promise<Page<TopicInfo>>
-  listConnections(q: {
-    after: string | undefined
-    limit: number
-    topic: string | undefined
-  }): Promise<Page<ConnectionInfo>>
+  listConnections(q: ConnectionQuery): Promise<Page<ConnectionInfo>>
   /**
    * Whether any connection is live in the deployment (a broadcast's drop decision): answered at
    * once when this node holds one, else by one look-up at most.

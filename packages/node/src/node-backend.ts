@@ -18,6 +18,7 @@ import {
   type TailSink,
   type TopicHistory,
   type TopicPosition,
+  type ConnectionQuery,
   connectedData,
   corsHeaders,
   echoCursor,
@@ -26,6 +27,7 @@ import {
   planReplay,
   resumeAsks,
   tailGapFrame,
+  tailReplayFrame,
 } from '@sse-gateway/core'
 import type { Context } from 'hono'
 import type { WebSocket, WebSocketServer } from 'ws'
@@ -282,9 +284,11 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
         echoCursor(req.lastEventId),
       )
       const plan = planReplay(conn.topics, asks, histories)
+      const replayedOf = new Map<string, number>()
       for (const item of plan.items) {
         if (item.kind === 'event') {
           conn.writeReplayed(item.event, item.cursor)
+          replayedOf.set(item.event.topic, (replayedOf.get(item.event.topic) ?? 0) + 1)
           continue
         }
         conn.writeGatewayEvent(GATEWAY_EVENTS.gap, gapData(item.gap), item.cursor)
@@ -300,6 +304,10 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
           })
           this.#ns.hub.tailNotice(t, frame)
         }
+      }
+      // Tails see the replay too: which connection got how many held events of their topic.
+      for (const [t, replayed] of replayedOf) {
+        this.#ns.hub.tailNotice(t, tailReplayFrame(t, { connectionId: conn.id, replayed }))
       }
       this.counters.replayed += plan.replayed
       this.counters.gaps += plan.gaps
@@ -392,7 +400,7 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     return this.#ns.listTopics(q)
   }
 
-  listConnections(q: { after: string | undefined; limit: number; topic: string | undefined }) {
+  listConnections(q: ConnectionQuery) {
     return this.#ns.listConnections(q)
   }
 

@@ -1,4 +1,14 @@
-import type { ConnectionInfo, Page, TopicInfo } from '@sse-gateway/core'
+import {
+  type ConnectionInfo,
+  type ConnectionQuery,
+  type ConnectionSearch,
+  matchesSearch,
+  type Page,
+  type TopicInfo,
+} from '@sse-gateway/core'
+
+/** Connections one search call looks at, at most, before it answers with where it stopped. */
+const SEARCH_SCAN = 20_000
 import type { ChainableCommander, Redis } from 'ioredis'
 import type { LocalConnection } from './connection.ts'
 import { type ClusterKeys, removeNodeKeys } from './redis-scripts.ts'
@@ -276,6 +286,31 @@ export class RedisDirectory {
         }
       }),
     }
+  }
+
+  /**
+   * A search of the connection index: pages of 500 in id order, filtered here, until `limit`
+   * matches or SEARCH_SCAN connections were looked at; `next` then says where to go on.
+   */
+  async searchConnections(
+    q: ConnectionQuery & { search: ConnectionSearch },
+  ): Promise<Page<ConnectionInfo>> {
+    const items: ConnectionInfo[] = []
+    let after = q.after
+    for (let scanned = 0; scanned < SEARCH_SCAN;) {
+      const page = await this.pageConnections({ after, limit: 500, topic: q.topic })
+      for (const [i, c] of page.items.entries()) {
+        if (!matchesSearch(c, q.search)) continue
+        items.push(c)
+        if (items.length === q.limit) {
+          return { items, more: i < page.items.length - 1 || page.more }
+        }
+      }
+      scanned += page.items.length
+      after = page.items.at(-1)?.id ?? after
+      if (!page.more) return { items, more: false }
+    }
+    return { items, more: true, next: after }
   }
 
   /**

@@ -112,6 +112,34 @@ describe('Redis directory', () => {
     expect(await a.get('nobody').probe()).toBe(false)
   })
 
+  it('searches the connections of every node by topic prefix, id and user agent, across pages', async () => {
+    const a = await node('node-a')
+    const b = await node('node-b')
+    const mine: LocalConnection[] = []
+    for (let i = 0; i < 9; i++) {
+      const ns = i % 2 ? b : a
+      const c = conn(ns, [i % 3 ? `tenant/x/${i}` : `other:${i}`])
+      await ns.attach(c)
+      if (i % 3) mine.push(c)
+    }
+    const all = async (search: Record<string, string>) => {
+      const ids: string[] = []
+      let after: string | undefined
+      for (let pages = 0; pages < 20; pages++) {
+        const page = await a.listConnections({ after, limit: 2, topic: undefined, search })
+        ids.push(...page.items.map((c) => c.id))
+        after = page.next ?? page.items.at(-1)?.id
+        if (!page.more) return ids
+      }
+      throw new Error('the search does not end')
+    }
+    expect(await all({ topicPrefix: 'tenant/x/' })).toEqual(mine.map((c) => c.id))
+    const one = mine[3] as LocalConnection
+    expect(await all({ id: one.id })).toEqual([one.id])
+    expect(await all({ userAgent: 'UNIT', topicPrefix: 'other:' })).toHaveLength(3)
+    expect(await all({ address: '10.' })).toEqual([])
+  })
+
   it('lists connections of every node once, in id order, across pages', async () => {
     const a = await node('node-a')
     const b = await node('node-b')

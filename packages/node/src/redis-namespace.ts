@@ -16,6 +16,8 @@ import {
   type TopicInfo,
   type TopicPresence,
   type TopicQuery,
+  type ConnectionQuery,
+  hasSearch,
   createKeyCheck,
 } from '@sse-gateway/core'
 import type { Hono } from 'hono'
@@ -324,13 +326,11 @@ export class RedisNamespace implements TopicNamespace {
     return this.#dir.pageTopics(q.after, q.limit, q.prefix)
   }
 
-  async listConnections(q: {
-    after: string | undefined
-    limit: number
-    topic: string | undefined
-  }): Promise<Page<ConnectionInfo>> {
+  async listConnections(q: ConnectionQuery): Promise<Page<ConnectionInfo>> {
     if (!this.#online) throw unavailable()
-    const page = await this.#dir.pageConnections(q)
+    const page = hasSearch(q.search)
+      ? await this.#dir.searchConnections({ ...q, search: q.search })
+      : await this.#dir.pageConnections(q)
     // This node's own connections carry their live counters, not the last snapshot.
     page.items = page.items.map((c) => this.registry.get(c.id)?.info() ?? c)
     return page

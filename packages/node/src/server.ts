@@ -56,6 +56,8 @@ export interface StartOptions {
   adminDir?: string | undefined
   /** A namespace to use instead of the one the config selects (tests). */
   namespace?: TopicNamespace
+  /** DOCS_URL: where the admin console's header links for the docs. */
+  docsUrl?: string | undefined
 }
 
 export function defaultNodeId(): string {
@@ -150,6 +152,7 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
     config,
     log,
     newConnectionId,
+    about: { runtime: config.redisUrl ? 'cluster' : 'node', docs: opts.docsUrl },
     observer: metrics.observer,
     metrics: metrics.render,
     readBody: (c, max) => {

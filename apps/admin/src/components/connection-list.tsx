@@ -1,4 +1,5 @@
 import { DisconnectButton } from '@/components/disconnect-button'
+import { SendEventButton } from '@/components/send-event-button'
 import { Badge } from '@/components/ui/badge'
 import {
   Table,
@@ -11,7 +12,25 @@ import {
 import { ago, bytes, count, dateTime } from '@/lib/format'
 import type { ConnectionInfo } from '@/lib/types'
 
-type Done = Parameters<typeof DisconnectButton>[0]['onDone']
+type Done = (result: { ok: true; text?: string } | { ok: false; error: Error }) => void
+
+/** How the page on screen is ordered: the server lists oldest first (ids sort by time). */
+export type SortKey = 'oldest' | 'newest' | 'events'
+
+function sorted(items: ConnectionInfo[], sort: SortKey): ConnectionInfo[] {
+  if (sort === 'oldest') return items
+  if (sort === 'newest') return [...items].reverse()
+  return [...items].sort((a, b) => b.eventsSent - a.eventsSent || (a.id < b.id ? -1 : 1))
+}
+
+function Actions({ conn, onDone }: { conn: ConnectionInfo; onDone: Done }) {
+  return (
+    <div className="flex justify-end gap-0.5">
+      <SendEventButton conn={conn} onDone={onDone} />
+      <DisconnectButton conn={conn} onDone={onDone} />
+    </div>
+  )
+}
 
 function Topics({ topics }: { topics: string[] }) {
   return (
@@ -37,20 +56,40 @@ function Since({ iso }: { iso: string }) {
  * One page of connections: a table from 768 px up, a stack of cards below (a nine-column table
  * cannot be read on a phone).
  */
-export function ConnectionList({ items, onDone }: { items: ConnectionInfo[]; onDone: Done }) {
+export function ConnectionList({
+  items: page,
+  sort = 'oldest',
+  onDone,
+}: {
+  items: ConnectionInfo[]
+  sort?: SortKey
+  onDone: Done
+}) {
+  const items = sorted(page, sort)
   return (
     <>
-      <div className="hidden rounded-lg border bg-card md:block">
+      <div className="hidden overflow-x-auto rounded-lg border bg-card md:block">
         <Table>
           <TableHeader>
             <TableRow className="hover:bg-transparent">
               <TableHead>Connection</TableHead>
               <TableHead>Topics</TableHead>
               <TableHead>Node</TableHead>
-              <TableHead>Connected</TableHead>
+              <TableHead
+                aria-sort={
+                  sort === 'events' ? undefined : sort === 'oldest' ? 'descending' : 'ascending'
+                }
+              >
+                Connected
+              </TableHead>
               <TableHead>Remote address</TableHead>
               <TableHead>User agent</TableHead>
-              <TableHead className="text-right">Events sent</TableHead>
+              <TableHead
+                className="text-right"
+                aria-sort={sort === 'events' ? 'descending' : undefined}
+              >
+                Events sent
+              </TableHead>
               <TableHead>
                 <span className="sr-only">Actions</span>
               </TableHead>
@@ -70,19 +109,19 @@ export function ConnectionList({ items, onDone }: { items: ConnectionInfo[]; onD
                 <TableCell className="max-w-56">
                   <Topics topics={c.topics} />
                 </TableCell>
-                <TableCell className="font-mono text-xs">{c.node}</TableCell>
+                <TableCell className="font-mono text-xs whitespace-nowrap">{c.node}</TableCell>
                 <TableCell>
                   <Since iso={c.connectedAt} />
                 </TableCell>
                 <TableCell className="font-mono text-xs">{c.remoteAddress ?? '–'}</TableCell>
-                <TableCell className="max-w-48 truncate text-xs" title={c.userAgent ?? ''}>
+                <TableCell className="max-w-40 truncate text-xs" title={c.userAgent ?? ''}>
                   {c.userAgent ?? '–'}
                 </TableCell>
                 <TableCell className="text-right tabular-nums" title={bytes(c.bytesSent)}>
                   {count(c.eventsSent)}
                 </TableCell>
                 <TableCell className="text-right">
-                  <DisconnectButton conn={c} onDone={onDone} />
+                  <Actions conn={c} onDone={onDone} />
                 </TableCell>
               </TableRow>
             ))}
@@ -103,7 +142,7 @@ export function ConnectionList({ items, onDone }: { items: ConnectionInfo[]; onD
               </Badge>
               <span className="min-w-0 truncate font-mono text-xs">{c.id}</span>
               <div className="ml-auto">
-                <DisconnectButton conn={c} onDone={onDone} />
+                <Actions conn={c} onDone={onDone} />
               </div>
             </div>
             <Topics topics={c.topics} />

@@ -15,6 +15,7 @@ export function TopicFilter({
   placeholder,
   action,
   clearable = false,
+  multi = false,
 }: {
   value: string
   onSubmit(topic: string): void
@@ -22,6 +23,8 @@ export function TopicFilter({
   placeholder: string
   action: string
   clearable?: boolean
+  /** Several topics, comma-separated, each one a name or a `prefix*` (the tail). */
+  multi?: boolean
 }) {
   const [text, setText] = useState(value)
   const [error, setError] = useState<string | null>(null)
@@ -35,15 +38,19 @@ export function TopicFilter({
       setError(null)
       return onSubmit('')
     }
-    if (!TOPIC_PATTERN.test(t)) {
+    const parts = multi ? t.split(',').map((p) => p.trim()) : [t]
+    const bad = parts.find((p) => !TOPIC_PATTERN.test(multi ? p.replace(/\*$/, '') : p))
+    if (bad !== undefined) {
       return setError(
         t === ''
           ? 'Enter a topic name.'
-          : 'A topic is 1–128 characters from A–Z a–z 0–9 - _ . : @ /',
+          : multi
+            ? `“${bad}”: a topic is 1–128 characters from A–Z a–z 0–9 - _ . : @ / (a prefix ends with *)`
+            : 'A topic is 1–128 characters from A–Z a–z 0–9 - _ . : @ /',
       )
     }
     setError(null)
-    onSubmit(t)
+    onSubmit(parts.join(','))
   }
 
   return (

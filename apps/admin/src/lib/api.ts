@@ -33,18 +33,26 @@ export function authHeaders(key: string): HeadersInit {
   return { authorization: `Bearer ${key}` }
 }
 
+export interface RequestOptions {
+  method?: string
+  signal?: AbortSignal
+  headers?: Record<string, string>
+  body?: string
+}
+
 /** One admin API call; `path` is relative to API_BASE, e.g. `/topics?limit=500`. */
 export async function apiRequest<T>(
   key: string,
   path: string,
-  init: { method?: string; signal?: AbortSignal } = {},
+  init: RequestOptions = {},
 ): Promise<T> {
   let res: Response
   try {
     res = await fetch(`${API_BASE}${path}`, {
       method: init.method ?? 'GET',
-      headers: authHeaders(key),
+      headers: { ...authHeaders(key), ...init.headers },
       signal: init.signal ?? null,
+      ...(init.body !== undefined ? { body: init.body } : {}),
     })
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err

@@ -1,5 +1,5 @@
 import { createContext, type ReactNode, useCallback, useContext, useMemo, useState } from 'react'
-import { ApiError, apiRequest } from './api'
+import { ApiError, apiRequest, type RequestOptions } from './api'
 
 /** The logged-in state is the key itself, kept in localStorage so it survives a reload. */
 const STORAGE_KEY = 'sse-gateway-admin:api-key'
@@ -11,7 +11,7 @@ interface AuthState {
   login(key: string): void
   logout(notice?: string): void
   /** An admin API call with the key; a 401 logs out before the error reaches the caller. */
-  request<T>(path: string, init?: { method?: string; signal?: AbortSignal }): Promise<T>
+  request<T>(path: string, init?: RequestOptions): Promise<T>
 }
 
 const AuthContext = createContext<AuthState | null>(null)
@@ -45,7 +45,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, [])
 
   const request = useCallback(
-    async <T,>(path: string, init?: { method?: string; signal?: AbortSignal }): Promise<T> => {
+    async <T,>(path: string, init?: RequestOptions): Promise<T> => {
       if (!key) throw new ApiError(401, 'not signed in')
       try {
         return await apiRequest<T>(key, path, init)

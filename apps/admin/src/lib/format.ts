@@ -37,3 +37,20 @@ export function bytes(n: number): string {
   }
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`
 }
+
+/** "3 h 12 min": how long something has been up, from its start time. */
+export function uptime(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return '–'
+  const s = Math.max(0, Math.floor((now - new Date(iso).getTime()) / 1000))
+  if (Number.isNaN(s)) return '–'
+  if (s < 60) return `${s} s`
+  if (s < 3600) return `${Math.floor(s / 60)} min`
+  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`
+  return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`
+}
+
+/** Events per second, one decimal below 10. */
+export function rate(n: number | undefined): string {
+  if (n === undefined) return '–'
+  return `${n < 10 ? n.toFixed(1) : num.format(Math.round(n))}/s`
+}

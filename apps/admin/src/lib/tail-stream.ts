@@ -35,6 +35,20 @@ function toEntry(event: string, data: string): TailEntry | undefined {
   const id = String(body.id ?? '')
   const time = typeof body.time === 'string' ? body.time : new Date().toISOString()
   if (event === 'drop') return { kind: 'drop', seq: ++seq, topic, id, time }
+  if (event === 'gap' || event === 'replay') {
+    const connectionId = String(body.connectionId ?? '')
+    return {
+      kind: event,
+      seq: ++seq,
+      topic,
+      id: `${event}-${connectionId}`,
+      connectionId,
+      reason: typeof body.reason === 'string' ? body.reason : null,
+      missed: typeof body.missed === 'number' ? body.missed : null,
+      replayed: typeof body.replayed === 'number' ? body.replayed : null,
+      time,
+    }
+  }
   if (event !== 'publish') return undefined
   return {
     kind: 'publish',

@@ -1,5 +1,8 @@
 import { ActivityIcon, HashIcon, SearchIcon, UsersIcon } from 'lucide-react'
 import { type MouseEvent, useEffect, useState } from 'react'
+import { NodesPanel } from '@/components/nodes-panel'
+import { PresenceButton } from '@/components/presence'
+import { RateChart } from '@/components/rate-chart'
 import { EmptyState, ErrorState, LoadingRows, RefreshButton } from '@/components/states'
 import { StatsStrip } from '@/components/stats-strip'
 import { TopicName } from '@/components/topic-name'
@@ -16,8 +19,9 @@ import {
 } from '@/components/ui/table'
 import { useAuth } from '@/lib/auth'
 import { clock, count } from '@/lib/format'
+import { useLive } from '@/lib/live'
 import { hrefOf, navigate, type Route } from '@/lib/route'
-import type { PageBody, Stats, TopicInfo } from '@/lib/types'
+import { type PageBody, TOPIC_PATTERN, type TopicInfo } from '@/lib/types'
 import { useLoad } from '@/lib/use-load'
 
 const PAGE = 500 // the API's largest page: one request covers most deployments
@@ -29,43 +33,57 @@ function go(e: MouseEvent, r: Route) {
   navigate(r)
 }
 
-/** Every live topic with its subscriber count and nodes; the way into Connections and Tail. */
+/** The value of `value` once it has not changed for `ms`: a search as you type, not per key. */
+function useSettled<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value)
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(value), ms)
+    return () => clearTimeout(t)
+  }, [value, ms])
+  return settled
+}
+
+/**
+ * The deployment at a glance (live counters, rates, nodes) and every live topic with its
+ * subscribers and nodes, searched by prefix on the server as you type; the way into
+ * Connections and Tail.
+ */
 export function TopicsView() {
   const { request } = useAuth()
+  const live = useLive()
   const [filter, setFilter] = useState('')
+  const prefix = useSettled(filter.trim(), 200)
+  const badPrefix = prefix !== '' && !TOPIC_PATTERN.test(prefix)
   const [extra, setExtra] = useState<{ items: TopicInfo[]; cursor: string | null } | null>(null)
   const [moreError, setMoreError] = useState<Error | null>(null)
   const [loadingMore, setLoadingMore] = useState(false)
 
   const load = useLoad(
     async (signal) => {
-      const [page, stats] = await Promise.all([
-        request<PageBody<TopicInfo>>(`/topics?limit=${PAGE}`, { signal }),
-        request<Stats>('/stats', { signal }),
-      ])
-      return { page, stats }
+      if (badPrefix) return { page: { items: [], nextCursor: null } as PageBody<TopicInfo> }
+      const q = new URLSearchParams({ limit: String(PAGE) })
+      if (prefix) q.set('prefix', prefix)
+      return { page: await request<PageBody<TopicInfo>>(`/topics?${q}`, { signal }) }
     },
-    [request],
+    [request, prefix, live.tick],
   )
-  useEffect(() => {
-    if (load.at) setExtra(null) // a refresh starts again from the first page
-  }, [load.at])
+  // A new search starts again from the first page; a live refresh keeps what was loaded.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reset on a new prefix only
+  useEffect(() => setExtra(null), [prefix])
 
   const items = [...(load.data?.page.items ?? []), ...(extra?.items ?? [])]
   const cursor = extra ? extra.cursor : (load.data?.page.nextCursor ?? null)
-  const needle = filter.trim().toLowerCase()
-  const shown = needle ? items.filter((t) => t.topic.toLowerCase().includes(needle)) : items
-  const clustered =
-    items.some((t) => t.nodes.length > 1) || (load.data?.stats.nodes.length ?? 0) > 1
+  const shown = items
+  const clustered = items.some((t) => t.nodes.length > 1) || (live.latest?.nodes.length ?? 0) > 1
 
   async function loadMore() {
     if (!cursor) return
     setLoadingMore(true)
     setMoreError(null)
     try {
-      const page = await request<PageBody<TopicInfo>>(
-        `/topics?limit=${PAGE}&cursor=${encodeURIComponent(cursor)}`,
-      )
+      const q = new URLSearchParams({ limit: String(PAGE), cursor })
+      if (prefix) q.set('prefix', prefix)
+      const page = await request<PageBody<TopicInfo>>(`/topics?${q}`)
       setExtra({ items: [...(extra?.items ?? []), ...page.items], cursor: page.nextCursor })
     } catch (err) {
       setMoreError(err as Error)
@@ -76,19 +94,29 @@ export function TopicsView() {
 
   return (
     <section className="flex flex-col gap-4" aria-label="Topics" aria-busy={load.loading}>
-      <StatsStrip stats={load.data?.stats} />
+      <StatsStrip stats={live.latest} rates={live.rates} />
+      <RateChart samples={live.samples} />
+      <NodesPanel />
+      <h2 className="sr-only">Live topics</h2>
       <div className="flex items-center gap-2">
         <div className="relative min-w-0 flex-1 sm:max-w-xs">
           <SearchIcon className="pointer-events-none absolute top-1/2 left-2.5 size-4 -translate-y-1/2 text-muted-foreground" />
           <Input
-            placeholder="Filter topics"
+            placeholder="Filter topics by prefix"
             aria-label="Filter topics"
-            className="pl-8"
+            aria-invalid={badPrefix || undefined}
+            className="pl-8 font-mono text-[13px] md:text-[13px]"
             value={filter}
             onChange={(e) => setFilter(e.target.value)}
           />
         </div>
-        <RefreshButton loading={load.loading} onClick={load.reload} />
+        <RefreshButton
+          loading={load.loading && !load.data}
+          onClick={() => {
+            live.refresh()
+            load.reload()
+          }}
+        />
         {load.at && (
           <span className="ml-auto hidden text-xs text-muted-foreground sm:inline">
             Updated {clock(load.at.toISOString())}
@@ -96,19 +124,23 @@ export function TopicsView() {
         )}
       </div>
 
+      {badPrefix && (
+        <p className="text-sm text-destructive" role="alert">
+          A topic prefix uses the characters A–Z a–z 0–9 - _ . : @ /
+        </p>
+      )}
+      {live.error && !load.error && <ErrorState error={live.error} onRetry={live.refresh} />}
       {load.error && <ErrorState error={load.error} onRetry={load.reload} />}
       {!load.data && load.loading && <LoadingRows />}
-      {load.data && items.length === 0 && (
+      {load.data && items.length === 0 && !prefix && (
         <EmptyState icon={HashIcon} title="No live topics">
           A topic is live while at least one subscriber holds it. Connect one with{' '}
           <code className="font-mono">curl -N '{location.origin}/sse?topic=demo'</code> and refresh.
         </EmptyState>
       )}
-      {items.length > 0 && shown.length === 0 && (
-        <EmptyState icon={SearchIcon} title={`No topic matches “${filter.trim()}”`}>
-          {cursor
-            ? 'Only the topics loaded so far were searched. Load more to search further.'
-            : null}
+      {load.data && items.length === 0 && prefix && !badPrefix && (
+        <EmptyState icon={SearchIcon} title={`No topic matches “${prefix}”`}>
+          No live topic starts with it.
         </EmptyState>
       )}
       {shown.length > 0 && (
@@ -143,7 +175,8 @@ export function TopicsView() {
                     </TableCell>
                   )}
                   <TableCell>
-                    <div className="flex justify-end gap-1">
+                    <div className="flex items-start justify-end gap-1">
+                      <PresenceButton topic={t.topic} />
                       <TopicLink tab="connections" topic={t.topic} />
                       <TopicLink tab="tail" topic={t.topic} />
                     </div>
