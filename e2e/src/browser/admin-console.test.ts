@@ -375,6 +375,39 @@ forEachTarget((target) => {
     await page.locator('[data-testid=tail-entry][data-kind=gap]').waitFor()
   })
 
+  it.skipIf(skip)(
+    `sends one event to one connection, and shows presence per node${note}`,
+    async () => {
+      const t = target()
+      const topic = uniqueTopic('reach')
+      const subs: SseClient[] = []
+      for (const url of t.urls) subs.push(await open(url, topic))
+      await listed(t, subs.map(idOf), `topic=${encodeURIComponent(topic)}`)
+      const to = subs.at(-1) as SseClient
+      const id = idOf(to)
+      await page.goto(`${t.url}/admin/connections?topic=${encodeURIComponent(topic)}`)
+      await page.getByRole('button', { name: `Send an event to ${id}` }).click()
+      const dialog = page.getByRole('alertdialog')
+      await dialog.getByLabel('Event type').fill('ping')
+      await dialog.getByLabel('Data').fill('{"only":"you"}')
+      await dialog.getByRole('button', { name: 'Send event' }).click()
+      await page.getByText(`to ${id}.`).waitFor()
+      await to.until(
+        () => to.events.some((e) => e.data === '{"only":"you"}'),
+        10_000,
+        'the connection got the event sent to it',
+      )
+
+      await page.goto(`${t.url}/admin/topics`)
+      await page.getByLabel('Filter topics').fill(topic)
+      const row = page.locator(`[data-testid=topic-row][data-topic="${topic}"]`)
+      await row.getByRole('button', { name: `Presence of ${topic}` }).click()
+      await row.getByTestId('presence').waitFor()
+      const { body } = await admin<{ items: { id: string }[] }>(t.url, t.apiKey, '/nodes')
+      expect(await row.getByTestId('presence-node').count()).toBe(body.items.length)
+    },
+  )
+
   it.skipIf(skip)(`has no serious accessibility violations (axe-core)${note}`, async () => {
     const t = target()
     const problems: string[] = []
