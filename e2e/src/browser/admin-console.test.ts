@@ -273,9 +273,10 @@ forEachTarget((target) => {
     )
     const address = body.items[0]?.remoteAddress
     if (address) {
-      await search(page, { Address: address })
-      const found = await allPages(page)
-      for (const id of ids) expect(found).toContain(id)
+      // Every connection of a local run shares the address: narrowed by the prefix as an
+      // operator would, it still spans two pages.
+      await search(page, { Address: address, 'Topic prefix': `${tag}/` })
+      expect((await allPages(page)).sort()).toEqual([...ids].sort())
     }
     await search(page, {})
   })
@@ -293,7 +294,7 @@ forEachTarget((target) => {
       await listed(t, doomed.map(idOf), `topicPrefix=${encodeURIComponent(`${tag}/`)}`)
       const form = page.getByRole('form', { name: 'Search connections' })
       await form.getByLabel('Topic prefix').fill(`${tag}/`)
-      await form.getByRole('button', { name: 'Search' }).click()
+      await form.getByRole('button', { name: 'Search', exact: true }).click()
       await page.waitForFunction(
         () => document.querySelectorAll('[data-testid=connection-row]').length === 5,
       )
