@@ -6,21 +6,19 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { chromiumMissing, launchChromium } from '../clients/chromium.ts'
 import { admin, eventually, publish } from '../clients/http.ts'
 import { SseClient } from '../clients/sse.ts'
 import { forEachTarget, uniqueTopic } from '../conformance/harness.ts'
 import type { Target } from '../targets/index.ts'
 import { ROOT } from '../targets/util.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ADMIN_DIST = resolve(ROOT, 'apps/admin/dist/index.html')
-const missing = !existsSync(CHROMIUM)
-  ? `${CHROMIUM} not found (run make setup)`
-  : !existsSync(ADMIN_DIST)
-    ? `${ADMIN_DIST} is not built (run make build)`
-    : undefined
+const missing =
+  chromiumMissing() ??
+  (!existsSync(ADMIN_DIST) ? `${ADMIN_DIST} is not built (run make build)` : undefined)
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 const SHOTS = resolve(ROOT, 'test-results/admin-console')
 const DOCS_IMAGES = resolve(ROOT, 'docs/images')
@@ -29,20 +27,7 @@ let browser: Browser | undefined
 
 beforeAll(async () => {
   if (missing) return
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+  browser = await launchChromium()
 })
 afterAll(async () => {
   await browser?.close()

@@ -1,25 +1,19 @@
 // Chromium's own EventSource across a forced reconnect: the gateway ends the stream (an admin
 // disconnect, as a drain would), the browser reconnects by itself with Last-Event-ID, and the
 // page receives every event once, in order, with no code of ours in the page.
-import { existsSync } from 'node:fs'
-import { type Browser, chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { chromiumMissing, launchChromium } from '../clients/chromium.ts'
 import { admin, publish } from '../clients/http.ts'
 import { SseClient } from '../clients/sse.ts'
 import { forEachTarget, uniqueTopic } from '../conformance/harness.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (run make setup)`
+const missing = chromiumMissing()
 let browser: Browser | undefined
 
 beforeAll(async () => {
   if (missing) return
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'],
-  })
+  browser = await launchChromium()
 })
 afterAll(async () => {
   await browser?.close()

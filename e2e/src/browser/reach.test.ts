@@ -2,25 +2,19 @@
 // `gateway.connected` (the first event, a named one, so `onmessage` is not disturbed), receives
 // a broadcast and a direct send through `onmessage`, and opens a private topic with the token in
 // a cookie (EventSource cannot set headers).
-import { existsSync } from 'node:fs'
 import { SignJWT } from 'jose'
-import { type Browser, type Page, chromium } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { chromiumMissing, launchChromium } from '../clients/chromium.ts'
 import { publish } from '../clients/http.ts'
 import { forEachTarget, uniqueTopic } from '../conformance/harness.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (run make setup)`
+const missing = chromiumMissing()
 let browser: Browser | undefined
 
 beforeAll(async () => {
   if (missing) return
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'],
-  })
+  browser = await launchChromium()
 })
 afterAll(async () => {
   await browser?.close()

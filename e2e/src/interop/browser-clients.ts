@@ -2,11 +2,10 @@ import { existsSync, readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { resolve } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
+import { chromiumMissing, launchChromium } from '../clients/chromium.ts'
 import { ROOT } from '../targets/util.ts'
 import { type ClientOutput, ClientRun } from './client-run.ts'
 
-/** Debian's Chromium (scripts/setup.d/30-chromium.sh installs it); CHROMIUM_PATH overrides. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const PLAYWRIGHT = resolve(ROOT, 'node_modules/playwright-core/package.json')
 
 /** The browser's own clients, driven in a page: they have no client.json. */
@@ -19,8 +18,7 @@ export type BrowserClientName = (typeof BROWSER_CLIENTS)[number]['name']
 /** Why the browser clients cannot run here, or undefined. */
 export function browserMissing(): string | undefined {
   if (!existsSync(PLAYWRIGHT)) return 'playwright-core not installed (run npm ci)'
-  if (!existsSync(CHROMIUM)) return `${CHROMIUM} not found (run make setup)`
-  return undefined
+  return chromiumMissing()
 }
 
 export function playwrightVersion(): string {
@@ -41,21 +39,7 @@ export class BrowserHost {
   ) {}
 
   static async start(): Promise<BrowserHost> {
-    const { chromium } = await import('playwright-core')
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 30_000,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    const browser = await launchChromium()
     const pages = new Map<string, string>()
     const server = createServer((req, res) => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
