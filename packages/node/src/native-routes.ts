@@ -184,20 +184,51 @@ function sendError(
  * JSON as the route of the core app (the conformance suite runs against this path).
  */
 export function createFastPublish(opts: {
-  publish: (req: PublishRequest) => Promise<PublishAnswer>
+  publish: (req: PublishRequest) => PublishAnswer | Promise<PublishAnswer>
   corsOrigins: readonly string[]
   /** BODY_TIMEOUT_MS: a body still arriving after this long is refused with 408. */
   bodyTimeoutMs: number
   log: Logger
 }): (req: IncomingMessage, res: ServerResponse) => void {
   const { publish, corsOrigins, bodyTimeoutMs, log } = opts
+  // Answers decided at once (the drop from the headers, a refusal) wait here for one microtask:
+  // Node parses the rest of the read (a small body that came with the headers, the next
+  // pipelined request) only after the request handler returns, and whether the body has
+  // arrived decides whether the connection stays open. One microtask answers every request of
+  // that read, in order, without a promise per request.
+  const ready: unknown[] = []
+  const flush = (): void => {
+    for (let i = 0; i < ready.length; i += 4) {
+      const req = ready[i] as IncomingMessage
+      const res = ready[i + 1] as ServerResponse
+      if (ready[i + 3] === FAILED) sendError(req, res, corsOrigins, log, ready[i + 2])
+      else sendAccepted(req, res, corsOrigins, JSON.stringify(ready[i + 2]))
+    }
+    ready.length = 0
+  }
+  const later = (req: IncomingMessage, res: ServerResponse, value: unknown, how: symbol) => {
+    if (ready.length === 0) queueMicrotask(flush)
+    ready.push(req, res, value, how)
+  }
   return function fastPublish(req, res) {
-    publish(new NativePublish(req, bodyTimeoutMs)).then(
-      (answer) => sendAccepted(req, res, corsOrigins, JSON.stringify(answer)),
-      (err: unknown) => sendError(req, res, corsOrigins, log, err),
-    )
+    let answer: PublishAnswer | Promise<PublishAnswer>
+    try {
+      answer = publish(new NativePublish(req, bodyTimeoutMs))
+    } catch (err) {
+      later(req, res, err, FAILED)
+      return
+    }
+    if (answer instanceof Promise) {
+      answer.then(
+        (a) => sendAccepted(req, res, corsOrigins, JSON.stringify(a)),
+        (err: unknown) => sendError(req, res, corsOrigins, log, err),
+      )
+    } else later(req, res, answer, ACCEPTED)
   }
 }
+
+const ACCEPTED = Symbol('accepted')
+const FAILED = Symbol('failed')
 
 /**
  * `GET /sse` straight from Node's request: the core's subscription rules (`parseSubscription`)
