@@ -12,8 +12,17 @@ import pino from 'pino'
 export function framedInfo(log: pino.Logger, dest: { write(line: string): void }): Logger {
   const bindings = (log as unknown as Record<symbol, string>)[pino.symbols.chindingsSym] ?? ''
   const head = `{"level":${log.levels.values.info}`
-  const tail = (msg: string | undefined) =>
-    msg === undefined ? '}\n' : `,"msg":${JSON.stringify(msg)}}\n`
+  // `,"msg":"…"}\n` per message seen: the request path logs the same few messages.
+  const tails = new Map<string, string>()
+  const tail = (msg: string | undefined) => {
+    if (msg === undefined) return '}\n'
+    let t = tails.get(msg)
+    if (t === undefined) {
+      t = `,"msg":${JSON.stringify(msg)}}\n`
+      if (tails.size < 256) tails.set(msg, t)
+    }
+    return t
+  }
   return {
     debug: (obj, msg) => log.debug(obj, msg),
     warn: (obj, msg) => log.warn(obj, msg),
