@@ -63,6 +63,26 @@ async function subscribe(url: string, topic: string): Promise<Raw> {
   return s
 }
 
+describe('pipelined publishes', () => {
+  it('answers drops and a refusal sent in one write in order, keeping the connection open', async () => {
+    const g = await start()
+    const publish = (id: string, auth = `Authorization: Bearer ${KEY}\r\n`) =>
+      `POST /publish HTTP/1.1\r\nHost: x\r\n${auth}x-sse-topic: nobody\r\nx-sse-id: ${id}\r\n` +
+      'Content-Length: 16\r\n\r\n0123456789abcdef'
+    const s = await connect(g.url, publish('one') + publish('two', '') + publish('three'))
+    await until(() => s.text().includes('"id":"three"'), 5000, 'the third answer')
+    const statuses = [...s.text().matchAll(/HTTP\/1\.1 (\d+) /g)].map((m) => m[1])
+    expect(statuses).toEqual(['202', '401', '202'])
+    expect(s.text().indexOf('"id":"one"')).toBeLessThan(s.text().indexOf('"id":"three"'))
+    expect(s.text()).not.toMatch(/^connection: close/im)
+    // The same connection takes another publish.
+    s.socket.write(publish('four'))
+    await until(() => s.text().includes('"id":"four"'), 5000, 'the fourth answer')
+    expect(s.socket.destroyed).toBe(false)
+    s.socket.destroy()
+  })
+})
+
 describe('timeouts', () => {
   it('answers a publish whose body stalls with 408 JSON and closes its connection', async () => {
     const g = await start({ BODY_TIMEOUT_MS: '1000' })
