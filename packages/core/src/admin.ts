@@ -106,7 +106,9 @@ function topicOf(raw: string | undefined): string | undefined {
 /**
  * The admin API (`/admin/api/*`), behind the publishers' keys. Listings are ordered by key
  * (topic name, connection id) and paged by an opaque cursor holding the last key seen, so
- * following the cursors lists every item once even while others come and go.
+ * following the cursors lists every item once even while others come and go. A sorted
+ * connection listing (`?sort=newest|events`) pages by (time or count, id) instead: see
+ * sortedPage.
  */
 export function createAdminApi<C extends Context>(deps: {
   backend: GatewayBackend<C>
