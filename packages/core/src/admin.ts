@@ -7,6 +7,7 @@ import {
   encodeCursor,
   encodeSortKey,
   type KeyOrder,
+  type Page,
   parseLimit,
   parseSort,
   toPageBody,
@@ -56,6 +57,11 @@ async function sortedPage<C extends Context>(
   const key = decodeCursor(rawCursor)
   const after =
     key === undefined ? undefined : decodeSortKey(sort, key, sort === 'events', rawCursor ?? '')
+  if (backend.listConnectionsSorted) {
+    const { topic, search, limit } = q
+    const page = await backend.listConnectionsSorted({ topic, search, limit, order, after })
+    return toSortedBody(page, sort, order)
+  }
   const all: ConnectionInfo[] = []
   let from: string | undefined
   while (all.length < SORT_SCAN) {
@@ -65,7 +71,14 @@ async function sortedPage<C extends Context>(
     if (!page.more || next === undefined) break
     from = next
   }
-  const page = topAfter(all, order, after, q.limit)
+  return toSortedBody(topAfter(all, order, after, q.limit), sort, order)
+}
+
+function toSortedBody(
+  page: Page<ConnectionInfo>,
+  sort: ConnectionSort,
+  order: KeyOrder<ConnectionInfo>,
+): { items: ConnectionInfo[]; nextCursor: string | null } {
   const last = page.items.at(-1)
   return {
     items: page.items,

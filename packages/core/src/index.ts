@@ -74,6 +74,7 @@ export { CONNECTION_ORDERS, SORT_SCAN } from './admin.ts'
 export type {
   ConnectionInfo,
   ConnectionQuery,
+  SortedConnectionQuery,
   ConnectionSearch,
   GatewayBackend,
   Logger,

@@ -156,6 +156,22 @@ describe('GET /admin/api/connections?sort=', () => {
     expect(odd[0]?.id).toBe('c1199')
   })
 
+  it('a backend that sorts by itself gives the same pages', async () => {
+    const generic = await all('sort=events')
+    let calls = 0
+    backend.listConnectionsSorted = async (q) => {
+      calls++
+      const matching = conns.filter((c) => q.topic === undefined || c.topics.includes(q.topic))
+      return topAfter(matching, q.order, q.after, q.limit)
+    }
+    try {
+      expect((await all('sort=events')).map((c) => c.id)).toEqual(generic.map((c) => c.id))
+      expect(calls).toBe(5)
+    } finally {
+      delete backend.listConnectionsSorted
+    }
+  })
+
   it('400 for a bad sort and for a cursor of another sort', async () => {
     const bad = await get('sort=loudest')
     expect(bad.status).toBe(400)
