@@ -266,6 +266,57 @@ forEachTarget((target) => {
     await search(page, {})
   })
 
+  it.skipIf(skip)(`sorts by events sent across pages: the busiest first${note}`, async () => {
+    const t = target()
+    const tag = uniqueTopic('busy')
+    // 12 connections over the nodes; the last opened (page 2 of the oldest-first order) gets
+    // 3 events, the one before it 1.
+    const mine: SseClient[] = []
+    for (let i = 0; i < 12; i++) {
+      mine.push(await open(t.urls[i % t.urls.length] as string, `${tag}/t${i}`))
+    }
+    const ids = mine.map(idOf)
+    for (const [i, n] of [
+      [11, 3],
+      [10, 1],
+    ] as const) {
+      for (let k = 0; k < n; k++) await publish(t.url, t.apiKey, `${tag}/t${i}`, `b${i}-${k}`, 'x')
+      await (mine[i] as SseClient).waitForEvents(n)
+    }
+    const busiest = ids[11] as string
+    const prefix = `topicPrefix=${encodeURIComponent(`${tag}/`)}`
+    // A cluster's counters reach the other nodes on their next heartbeat.
+    await eventually(
+      async () => {
+        const { body } = await admin<{ items: { id: string }[] }>(
+          t.url,
+          t.apiKey,
+          `/connections?${prefix}&sort=events&limit=2`,
+        )
+        return body.items.map((c) => c.id).join() === `${busiest},${ids[10]}`
+      },
+      15_000,
+      'the counts listed',
+    )
+    await page.getByRole('tab', { name: 'Connections' }).click()
+    await page.getByLabel('Page size').selectOption('10')
+    await search(page, { 'Topic prefix': `${tag}/` })
+    const sort = page.getByLabel('Sort', { exact: true })
+    await sort.focus()
+    await sort.selectOption('events')
+    await page
+      .locator('[data-testid=connections-view][data-sort="events"][data-page="1"]')
+      .waitFor()
+    await expect
+      .poll(() => page.locator('[data-testid=connection-row]').first().getAttribute('data-id'))
+      .toBe(busiest)
+    const listedIds = await allPages(page)
+    expect(listedIds.slice(0, 2)).toEqual([busiest, ids[10]])
+    expect([...listedIds].sort()).toEqual([...ids].sort())
+    await sort.selectOption('oldest')
+    await search(page, {})
+  })
+
   it.skipIf(skip)(
     `disconnects every connection of a filter after confirmation${note}`,
     async () => {

@@ -125,6 +125,51 @@ forEachTarget((target) => {
     for (const s of [...subs, ...churn]) s.close()
   })
 
+  it('sorts the connection listing on the gateway, across pages: oldest, newest, most events sent', async () => {
+    const t = uniqueTopic('sorted')
+    // Connection i gets i events on its own topic, so each has a different count.
+    const subs: SseClient[] = []
+    for (let i = 0; i < 5; i++)
+      subs.push(await SseClient.open(`${target().url}/sse?topic=${t},${t}-${i}`))
+    for (const [i, sub] of subs.entries()) {
+      for (let n = 0; n < i; n++) await publish(target().url, key(), `${t}-${i}`, `e${i}-${n}`, 'x')
+      await sub.waitForEvents(i)
+    }
+    const ids = subs.map((s) => s.connectionId)
+    const busiestFirst = [...ids].reverse()
+    const list = async (q: string) =>
+      (await listAll<Conn>(target().url, key(), `/connections?topic=${t}&${q}`, 2)).items
+    let byEvents: Conn[] = []
+    await eventually(
+      async () => {
+        byEvents = await list('sort=events')
+        return byEvents.map((c) => c.id).join() === busiestFirst.join()
+      },
+      15_000,
+      'the busiest connection first, page after page',
+    )
+    expect(byEvents.map((c) => c.eventsSent)).toEqual([4, 3, 2, 1, 0])
+    // Combined with a search: the same order, fewer rows.
+    const searched = await list(`sort=events&topicPrefix=${t}-`)
+    expect(searched.map((c) => c.id)).toEqual(busiestFirst)
+    const oldest = await list('sort=oldest')
+    expect(oldest.map((c) => c.id)).toEqual((await list('')).map((c) => c.id))
+    expect(new Set(oldest.map((c) => c.id))).toEqual(new Set(ids))
+    const newest = await list('sort=newest')
+    expect(new Set(newest.map((c) => c.id))).toEqual(new Set(ids))
+    expect(newest).toHaveLength(5)
+    const times = newest.map((c) => Date.parse(c.connectedAt))
+    expect(times).toEqual([...times].sort((a, b) => b - a))
+    const bad = await admin<{ error: { message: string } }>(
+      target().url,
+      key(),
+      '/connections?sort=loudest',
+    )
+    expect(bad.status).toBe(400)
+    expect(bad.body.error.message).toContain('"loudest"')
+    for (const s of subs) s.close()
+  })
+
   it('filters the topic listing by name prefix, across pages', async () => {
     const base = uniqueTopic('pfx')
     const mine = [`${base}/a`, `${base}/b`, `${base}/c`]

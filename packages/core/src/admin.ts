@@ -1,7 +1,19 @@
 import { type Context, Hono } from 'hono'
 import { GatewayError } from './errors.ts'
-import { decodeCursor, parseLimit, toPageBody } from './pagination.ts'
-import type { ConnectionSearch, GatewayBackend } from './ports.ts'
+import {
+  type ConnectionSort,
+  decodeCursor,
+  decodeSortKey,
+  encodeCursor,
+  encodeSortKey,
+  type KeyOrder,
+  type Page,
+  parseLimit,
+  parseSort,
+  toPageBody,
+  topAfter,
+} from './pagination.ts'
+import type { ConnectionInfo, ConnectionQuery, ConnectionSearch, GatewayBackend } from './ports.ts'
 import { hasSearch } from './ports.ts'
 import { parseTopics, quote, validateEventType, validateId, validateTopic } from './topics.ts'
 import { GATEWAY_VERSION } from './version.ts'
@@ -18,6 +30,64 @@ const TOPIC_PREFIX = /^[A-Za-z0-9\-_.:@/]{1,128}$/
 
 /** Connections disconnected at once by a bulk disconnect (each one a call to its node). */
 const BULK_BATCH = 50
+
+/** Connections a sorted listing looks at, at most (pages of 500 of the id order). */
+export const SORT_SCAN = 20_000
+
+/** The orders of `?sort=` other than the id order. */
+export const CONNECTION_ORDERS: Record<
+  Exclude<ConnectionSort, 'oldest'>,
+  KeyOrder<ConnectionInfo>
+> = {
+  newest: { key: (c) => c.connectedAt, id: (c) => c.id, descending: true },
+  events: { key: (c) => c.eventsSent, id: (c) => c.id, descending: true },
+}
+
+/**
+ * One page of a sorted listing (`?sort=newest|events`): the connections of the filter, read in
+ * id order (up to SORT_SCAN), ordered, and cut after the cursor's (key, id) as of the last page.
+ */
+async function sortedPage<C extends Context>(
+  backend: GatewayBackend<C>,
+  q: ConnectionQuery,
+  sort: Exclude<ConnectionSort, 'oldest'>,
+  rawCursor: string | undefined,
+): Promise<{ items: ConnectionInfo[]; nextCursor: string | null }> {
+  const order = CONNECTION_ORDERS[sort]
+  const key = decodeCursor(rawCursor)
+  const after =
+    key === undefined ? undefined : decodeSortKey(sort, key, sort === 'events', rawCursor ?? '')
+  if (backend.listConnectionsSorted) {
+    const { topic, search, limit } = q
+    const page = await backend.listConnectionsSorted({ topic, search, limit, order, after })
+    return toSortedBody(page, sort, order)
+  }
+  const all: ConnectionInfo[] = []
+  let from: string | undefined
+  while (all.length < SORT_SCAN) {
+    const page = await backend.listConnections({ ...q, after: from, limit: 500 })
+    all.push(...page.items)
+    const next = page.next ?? page.items.at(-1)?.id
+    if (!page.more || next === undefined) break
+    from = next
+  }
+  return toSortedBody(topAfter(all, order, after, q.limit), sort, order)
+}
+
+function toSortedBody(
+  page: Page<ConnectionInfo>,
+  sort: ConnectionSort,
+  order: KeyOrder<ConnectionInfo>,
+): { items: ConnectionInfo[]; nextCursor: string | null } {
+  const last = page.items.at(-1)
+  return {
+    items: page.items,
+    nextCursor:
+      page.more && last
+        ? encodeCursor(encodeSortKey(sort, { key: order.key(last), id: last.id }))
+        : null,
+  }
+}
 
 /** `?id=&topicPrefix=&address=&userAgent=` of a connection listing or bulk disconnect. */
 function searchOf(query: (name: string) => string | undefined): ConnectionSearch | undefined {
@@ -49,7 +119,9 @@ function topicOf(raw: string | undefined): string | undefined {
 /**
  * The admin API (`/admin/api/*`), behind the publishers' keys. Listings are ordered by key
  * (topic name, connection id) and paged by an opaque cursor holding the last key seen, so
- * following the cursors lists every item once even while others come and go.
+ * following the cursors lists every item once even while others come and go. A sorted
+ * connection listing (`?sort=newest|events`) pages by (time or count, id) instead: see
+ * sortedPage.
  */
 export function createAdminApi<C extends Context>(deps: {
   backend: GatewayBackend<C>
@@ -81,9 +153,14 @@ export function createAdminApi<C extends Context>(deps: {
 
   api.get('/connections', async (c) => {
     const limit = parseLimit(c.req.query('limit'))
-    const after = decodeCursor(c.req.query('cursor'))
+    const sort = parseSort(c.req.query('sort'))
     const topic = topicOf(c.req.query('topic'))
     const search = searchOf((n) => c.req.query(n))
+    if (sort !== 'oldest') {
+      const q = { after: undefined, limit, topic, search }
+      return c.json(await sortedPage(backend, q, sort, c.req.query('cursor')))
+    }
+    const after = decodeCursor(c.req.query('cursor'))
     const page = await backend.listConnections({ after, limit, topic, search })
     return c.json(toPageBody(page, (x) => x.id))
   })

@@ -55,19 +55,26 @@ export { ReplayStore } from './replay.ts'
 export type { ReplayItem, ReplayPlan, ResumeAsk, StoredEvent, TopicHistory } from './resume.ts'
 export { coveredBy, planReplay, resumeAsks } from './resume.ts'
 export { createIdGenerator } from './ids.ts'
-export type { Page } from './pagination.ts'
+export type { ConnectionSort, KeyOrder, KeyPosition, Page } from './pagination.ts'
 export {
+  CONNECTION_SORTS,
   DEFAULT_LIMIT,
   MAX_LIMIT,
+  comparePositions,
   decodeCursor,
   encodeCursor,
+  mergeTop,
   pageOfSorted,
   parseLimit,
+  parseSort,
   toPageBody,
+  topAfter,
 } from './pagination.ts'
+export { CONNECTION_ORDERS, SORT_SCAN } from './admin.ts'
 export type {
   ConnectionInfo,
   ConnectionQuery,
+  SortedConnectionQuery,
   ConnectionSearch,
   GatewayBackend,
   Logger,

@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import type { GatewayEvent, Message } from './event.ts'
-import type { Page } from './pagination.ts'
+import type { KeyOrder, KeyPosition, Page } from './pagination.ts'
 
 /** The subset of pino's API the core logs through. Keys and bodies are never passed to it. */
 export interface Logger {
@@ -70,6 +70,13 @@ export interface ConnectionQuery {
   topic: string | undefined
   /** Only connections matching every field given (undefined or empty: no search). */
   search?: ConnectionSearch | undefined
+}
+
+/** A page request of the connection listing in a sort order (`?sort=newest|events`). */
+export interface SortedConnectionQuery extends Omit<ConnectionQuery, 'after'> {
+  order: KeyOrder<ConnectionInfo>
+  /** The (key, id) of the last item of the previous page. */
+  after: KeyPosition | undefined
 }
 
 /** Whether a search has any field to match (an empty one lists everything). */
@@ -219,6 +226,12 @@ export interface GatewayBackend<C extends Context = Context> {
    * backend that stops scanning before `limit` matches sets `Page.next` to where it stopped.
    */
   listConnections(q: ConnectionQuery): Promise<Page<ConnectionInfo>>
+  /**
+   * Optional: the first `limit` live connections after `q.after` in `q.order` (see topAfter;
+   * parts of a deployment merge with mergeTop). Without it the admin route sorts the
+   * id-ordered listing itself, reading at most SORT_SCAN connections per page.
+   */
+  listConnectionsSorted?(q: SortedConnectionQuery): Promise<Page<ConnectionInfo>>
   /** Disconnects one connection on whatever node holds it; false when no such connection. */
   disconnect(id: string): Promise<boolean>
   stats(): Promise<Stats>

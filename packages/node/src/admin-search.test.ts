@@ -50,6 +50,31 @@ describe('admin API: connection search, bulk disconnect, info', () => {
     for (const c of [...a, ...b]) c.close()
   })
 
+  it('sorts by events sent and by age across pages, with a search (one process sorts itself)', async () => {
+    const g = await start()
+    const conns = await Promise.all([0, 1, 2, 3].map((i) => open(g.url, `sorted/s${i}`, 'sorter')))
+    // Connection i is sent i events directly; the counters move as each send is written.
+    for (const [i, c] of conns.entries()) {
+      for (let n = 0; n < i; n++) {
+        const res = await fetch(`${g.url}/admin/api/connections/${c.id}/events`, {
+          method: 'POST',
+          headers: { 'x-api-key': KEY, 'x-sse-id': `d${i}-${n}` },
+          body: 'x',
+        })
+        expect(res.status).toBe(202)
+      }
+    }
+    const ids = conns.map((c) => c.id)
+    expect(await all(g.url, 'topicPrefix=sorted/&sort=events', 1)).toEqual([...ids].reverse())
+    expect(await all(g.url, 'userAgent=sorter&sort=oldest', 3)).toEqual(ids)
+    const newest = await all(g.url, 'userAgent=sorter&sort=newest', 3)
+    expect(new Set(newest)).toEqual(new Set(ids))
+    const bad = await admin(g.url, '/connections?sort=most')
+    expect(bad.status).toBe(400)
+    expect(bad.body.error.message).toContain('"most"')
+    for (const c of conns) c.close()
+  })
+
   it('disconnects every connection of a filter, and refuses a bulk disconnect without one', async () => {
     const g = await start()
     const keep = await open(g.url, 'keep', 'x')

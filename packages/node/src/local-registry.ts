@@ -7,6 +7,8 @@ import {
   type NodeStats,
   type Page,
   pageOfSorted,
+  type SortedConnectionQuery,
+  topAfter,
 } from '@sse-gateway/core'
 import type { LocalConnection, Counters } from './connection.ts'
 
@@ -87,6 +89,17 @@ export class LocalRegistry {
       items.push(c.info())
     }
     return { items, more: false }
+  }
+
+  /** One page in a sort order: every matching connection here, ordered, cut after the cursor. */
+  sortedPage(q: SortedConnectionQuery): Page<ConnectionInfo> {
+    const { topic, search } = q
+    const matching: ConnectionInfo[] = []
+    for (const c of this.#byId.values()) {
+      if ((topic !== undefined && !c.topics.includes(topic)) || !matchesSearch(c, search)) continue
+      matching.push(c.info())
+    }
+    return topAfter(matching, q.order, q.after, q.limit)
   }
 
   nodeStats(node: string, counters: Counters, topics: number): NodeStats {

@@ -17,6 +17,7 @@ import {
   type TopicPresence,
   type TopicQuery,
   type ConnectionQuery,
+  type SortedConnectionQuery,
   matchesPrefix,
 } from '@sse-gateway/core'
 import type { Counters, LocalConnection } from './connection.ts'
@@ -154,6 +155,10 @@ export class MemoryNamespace implements TopicNamespace {
 
   async listConnections(q: ConnectionQuery): Promise<Page<ConnectionInfo>> {
     return this.registry.page(q)
+  }
+
+  async listConnectionsSorted(q: SortedConnectionQuery): Promise<Page<ConnectionInfo>> {
+    return this.registry.sortedPage(q)
   }
 
   anyConnection(): boolean {

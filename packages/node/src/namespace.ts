@@ -13,6 +13,7 @@ import type {
   TopicInfo,
   TopicPresence,
   ConnectionQuery,
+  SortedConnectionQuery,
 } from '@sse-gateway/core'
 import type { Hono } from 'hono'
 import type { LocalConnection } from './connection.ts'
@@ -65,6 +66,8 @@ export interface TopicNamespace {
   detachTail(topic: string, tail: TailSink): void
   listTopics(q: TopicQuery): Promise<Page<TopicInfo>>
   listConnections(q: ConnectionQuery): Promise<Page<ConnectionInfo>>
+  /** Optional: a sorted page (GatewayBackend.listConnectionsSorted); one process has it. */
+  listConnectionsSorted?(q: SortedConnectionQuery): Promise<Page<ConnectionInfo>>
   /**
    * Whether any connection is live in the deployment (a broadcast's drop decision): answered at
    * once when this node holds one, else by one look-up at most.

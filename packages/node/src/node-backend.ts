@@ -17,6 +17,9 @@ import {
   type TopicQuery,
   type TailSink,
   type TopicHistory,
+  type SortedConnectionQuery,
+  type Page,
+  type ConnectionInfo,
   type TopicPosition,
   type ConnectionQuery,
   connectedData,
@@ -92,6 +95,8 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     log: Logger
   }) {
     this.#ns = opts.namespace
+    const sorted = opts.namespace.listConnectionsSorted?.bind(opts.namespace)
+    if (sorted) this.listConnectionsSorted = sorted
     this.nodeId = opts.namespace.nodeId
     this.#wss = opts.wss
     this.#config = opts.config
@@ -403,6 +408,9 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
   listConnections(q: ConnectionQuery) {
     return this.#ns.listConnections(q)
   }
+
+  /** Set when the namespace sorts by itself (one process); else the admin route sorts. */
+  readonly listConnectionsSorted?: (q: SortedConnectionQuery) => Promise<Page<ConnectionInfo>>
 
   disconnect(id: string) {
     return this.#ns.disconnect(id)

@@ -14,14 +14,8 @@ import type { ConnectionInfo } from '@/lib/types'
 
 type Done = (result: { ok: true; text?: string } | { ok: false; error: Error }) => void
 
-/** How the page on screen is ordered: the server lists oldest first (ids sort by time). */
+/** The listing's order (`?sort=`), applied by the gateway across pages. */
 export type SortKey = 'oldest' | 'newest' | 'events'
-
-function sorted(items: ConnectionInfo[], sort: SortKey): ConnectionInfo[] {
-  if (sort === 'oldest') return items
-  if (sort === 'newest') return [...items].reverse()
-  return [...items].sort((a, b) => b.eventsSent - a.eventsSent || (a.id < b.id ? -1 : 1))
-}
 
 function Actions({ conn, onDone }: { conn: ConnectionInfo; onDone: Done }) {
   return (
@@ -57,7 +51,7 @@ function Since({ iso }: { iso: string }) {
  * cannot be read on a phone).
  */
 export function ConnectionList({
-  items: page,
+  items,
   sort = 'oldest',
   onDone,
 }: {
@@ -65,7 +59,6 @@ export function ConnectionList({
   sort?: SortKey
   onDone: Done
 }) {
-  const items = sorted(page, sort)
   return (
     <>
       <div className="hidden overflow-x-auto rounded-lg border bg-card md:block">

@@ -38,7 +38,8 @@ function describeFilter(topic: string, s: SearchFields): string {
 
 /**
  * The connection list, one server page at a time, searched on the gateway (topic, id, topic
- * prefix, address, user agent) and refreshed live. The API's cursors only go forward, so the
+ * prefix, address, user agent), sorted on the gateway (oldest, newest, most events sent) and
+ * refreshed live. The API's cursors only go forward, so the
  * cursors of the pages already seen are kept to step back.
  */
 export function ConnectionsView({ topic }: { topic: string }) {
@@ -49,8 +50,8 @@ export function ConnectionsView({ topic }: { topic: string }) {
   const [search, setSearch] = useState<SearchFields>(NO_SEARCH)
   const [sort, setSort] = useState<SortKey>('oldest')
   const query = filterQuery(topic, search)
-  // A new filter or page size starts again from the first page.
-  const filterKey = `${query}\n${size}`
+  // A new filter, sort or page size starts again from the first page.
+  const filterKey = `${query}\n${size}\n${sort}`
   const [nav, setNav] = useState({ key: filterKey, cursors: [null] as (string | null)[] })
   const cursors = nav.key === filterKey ? nav.cursors : [null]
   const setCursors = (f: (cs: (string | null)[]) => (string | null)[]) =>
@@ -64,8 +65,10 @@ export function ConnectionsView({ topic }: { topic: string }) {
     (signal) => {
       const q = filterQuery(topic, search)
       q.set('limit', String(size))
+      // The gateway sorts the whole listing; the cursors page on in that order.
+      if (sort !== 'oldest') q.set('sort', sort)
       if (cursor) q.set('cursor', cursor)
-      const shown = { filter: filterQuery(topic, search).toString(), page }
+      const shown = { filter: filterQuery(topic, search).toString(), page, sort }
       return request<PageBody<ConnectionInfo>>(`/connections?${q}`, { signal }).then((b) => ({
         ...b,
         shown,
@@ -92,6 +95,7 @@ export function ConnectionsView({ topic }: { topic: string }) {
       data-testid="connections-view"
       data-filter={load.data?.shown.filter}
       data-page={load.data?.shown.page}
+      data-sort={load.data?.shown.sort}
     >
       <div className="flex flex-wrap items-start gap-2">
         <TopicFilter
@@ -117,7 +121,7 @@ export function ConnectionsView({ topic }: { topic: string }) {
           </NativeSelect>
           <NativeSelect
             className="flex-1 sm:flex-none"
-            aria-label="Sort this page"
+            aria-label="Sort"
             value={sort}
             onChange={(e) => setSort(e.target.value as SortKey)}
           >
