@@ -153,6 +153,11 @@ export class WorkersDirectory {
   /** A dropped publish takes its sequence number; answers the workers holding tails of it. */
   drop(topic: string): number[] {
     this.store.skip(topic)
+    return this.tailHolders(topic)
+  }
+
+  /** Workers holding tails of the topic. */
+  tailHolders(topic: string): number[] {
     return [...(this.#topics.get(topic)?.tails.keys() ?? [])]
   }
 

@@ -52,13 +52,7 @@ export type WorkerOp =
 
 /** Questions the primary asks every worker, by name. */
 export type PrimaryAsk =
-  | 'live'
-  | 'broadcast'
-  | 'sendTo'
-  | 'disconnect'
-  | 'stats'
-  | 'node'
-  | 'listConnections'
+  'live' | 'broadcast' | 'sendTo' | 'disconnect' | 'stats' | 'node' | 'listConnections'
 
 /** Worker → primary. */
 export type ToPrimary =
@@ -67,6 +61,8 @@ export type ToPrimary =
   | { k: 'detach'; topics: string[] }
   | { k: 'tail'; topic: string; add: boolean }
   | { k: 'drop'; topic: string; id: string }
+  /** A pre-framed tail notice (a resume's gap, a replay) for every tail of the topic. */
+  | { k: 'notice'; topic: string; frame: string }
 
 /** Primary → worker. */
 export type ToWorker =
@@ -75,6 +71,7 @@ export type ToWorker =
   /** An event to this worker's subscribers and tails; `req`: the publish it answers (origin). */
   | { k: 'ev'; ev: import('@sse-gateway/core').GatewayEvent; req?: number }
   | { k: 'drop'; topic: string; id: string }
+  | { k: 'notice'; topic: string; frame: string }
   | { k: 'dead'; topics: string[] }
 
 /** Marks a process message as ours (cluster's own messages travel on the same channel). */

@@ -30,6 +30,20 @@ import {
   type WorkerOp,
 } from './workers-ipc.ts'
 
+/** A worker's hub: tail notices go through the primary to the tails of every worker. */
+class WorkersHub extends LocalHub {
+  readonly #notice: (topic: string, frame: Uint8Array) => void
+
+  constructor(notice: (topic: string, frame: Uint8Array) => void) {
+    super()
+    this.#notice = notice
+  }
+
+  override tailNotice(topic: string, frame: Uint8Array): void {
+    this.#notice(topic, frame)
+  }
+}
+
 /**
  * The namespace of one worker of WORKERS=N without Redis: this worker's subscribers in its own
  * hub, everything host-wide (sequence numbers, replay windows, which worker holds what) asked of
@@ -39,7 +53,10 @@ import {
  */
 export class WorkersNamespace implements TopicNamespace {
   readonly nodeId: string
-  readonly hub = new LocalHub()
+  /** This worker's subscribers; its tail notices (a resume's gap) go to every worker's tails. */
+  readonly hub: LocalHub = new WorkersHub((topic, frame) =>
+    this.#out.push({ k: 'notice', topic, frame: Buffer.from(frame).toString() }),
+  )
   readonly registry = new LocalRegistry()
   readonly #counters: Counters
   readonly #url: () => string | null
@@ -47,7 +64,10 @@ export class WorkersNamespace implements TopicNamespace {
   /** Topics with a subscriber on some worker of this host (or lingering), as the primary says. */
   readonly #live = new Set<string>()
   readonly #out: Batcher<ToPrimary>
-  readonly #pending = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>()
+  readonly #pending = new Map<
+    number,
+    { resolve: (r: unknown) => void; reject: (e: Error) => void }
+  >()
   #seq = 0
   /** Connections whose attach the primary has answered (the ones it counts). */
   readonly #attached = new WeakSet<LocalConnection>()
@@ -102,6 +122,9 @@ export class WorkersNamespace implements TopicNamespace {
       }
       case 'drop':
         this.hub.publishDrop(msg.topic, msg.id)
+        return
+      case 'notice':
+        LocalHub.prototype.tailNotice.call(this.hub, msg.topic, Buffer.from(msg.frame))
         return
       case 'dead':
         for (const t of msg.topics) this.#live.delete(t)

@@ -27,6 +27,11 @@ interface Held {
   node: string
   out: Batcher<ToWorker>
   asks: Map<number, (r: unknown) => void>
+  /**
+   * Said hello: its namespace listens to the channel (a message sent before would be lost) and
+   * has the live topics of that moment; every later change reaches it in order.
+   */
+  ready: boolean
 }
 
 /** Node id of a worker: the host's node id, `-w`, the cluster's worker id (a replacement's is new). */
@@ -62,8 +67,8 @@ export function runPrimary(opts: {
   const nodeOf = (w: number) => held.get(w)?.node ?? workerNodeId(opts.baseNodeId, w)
 
   /** Asks every worker (or the ones named) and collects their answers; a worker gone answers null. */
-  const askAll = (op: PrimaryAsk, a?: unknown, only?: number[]): Promise<unknown[]> => {
-    const targets = only ? only.map((k) => held.get(k)).filter((h) => h !== undefined) : [...held.values()]
+  const askAll = (op: PrimaryAsk, a?: unknown): Promise<unknown[]> => {
+    const targets = [...held.values()].filter((h) => h.ready)
     return Promise.all(
       targets.map(
         (h) =>
@@ -78,7 +83,7 @@ export function runPrimary(opts: {
 
   const tellDead = (topics: string[]) => {
     if (topics.length === 0) return
-    for (const h of held.values()) h.out.push({ k: 'dead', topics })
+    for (const h of held.values()) if (h.ready) h.out.push({ k: 'dead', topics })
   }
 
   const sweeper = setInterval(
@@ -95,8 +100,6 @@ export function runPrimary(opts: {
 
   const answer = async (key: number, op: string, a: unknown): Promise<unknown> => {
     switch (op) {
-      case 'hello':
-        return { live: dir.liveTopics() }
       case 'attach': {
         const { topics, asks } = a as { topics: string[]; asks?: ResumeAsk[] }
         const live = dir.attach(key, topics)
@@ -156,6 +159,12 @@ export function runPrimary(opts: {
     if (!h) return
     switch (msg.k) {
       case 'req': {
+        if (msg.op === 'hello') {
+          // Answered in this turn: every live/dead change after it follows it on the channel.
+          h.ready = true
+          h.out.push({ k: 'res', id: msg.id, r: { live: dir.liveTopics() } })
+          return
+        }
         if (msg.op === 'publish') {
           // Sequenced and sent in this turn: one topic's events leave in sequence order.
           const { ev, to } = dir.publish(msg.a as GatewayEvent)
@@ -190,6 +199,9 @@ export function runPrimary(opts: {
         if (msg.add) dir.addTail(key, msg.topic)
         else dir.removeTail(key, msg.topic)
         return
+      case 'notice':
+        for (const w of dir.tailHolders(msg.topic)) held.get(w)?.out.push(msg)
+        return
       case 'drop':
         for (const w of dir.drop(msg.topic)) {
           held.get(w)?.out.push({ k: 'drop', topic: msg.topic, id: msg.id })
@@ -205,6 +217,7 @@ export function runPrimary(opts: {
       node: workerNodeId(opts.baseNodeId, worker.id),
       out: new Batcher((batch) => worker.send({ [TAG]: batch } satisfies Envelope<ToWorker>)),
       asks: new Map(),
+      ready: false,
     }
     held.set(worker.id, h)
     worker.on('message', (m: unknown) => {
@@ -232,7 +245,10 @@ export function runPrimary(opts: {
       }
       return
     }
-    log.warn({ node: h?.node, pid: worker.process.pid, code, signal }, 'worker exited; forking a replacement')
+    log.warn(
+      { node: h?.node, pid: worker.process.pid, code, signal },
+      'worker exited; forking a replacement',
+    )
     fork()
   })
 
@@ -258,7 +274,9 @@ export function parseWorkers(raw: string | undefined): number {
   const v = raw.trim()
   if (v.toLowerCase() === 'auto') return availableParallelism()
   if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 1024) {
-    throw new Error(`WORKERS must be a whole number from 1 to 1024 or "auto" (got ${JSON.stringify(raw)})`)
+    throw new Error(
+      `WORKERS must be a whole number from 1 to 1024 or "auto" (got ${JSON.stringify(raw)})`,
+    )
   }
   return Number(v)
 }
