@@ -94,6 +94,17 @@ function primary(
   const env: Record<string, string> = config.generatedKey
     ? { API_KEYS: config.apiKeys[0] as string }
     : {}
+  if (config.redisUrl) {
+    // The workers share one address: a node-to-node HTTP forward could land on any of them.
+    if (process.env.CLUSTER_FORWARD?.trim() === 'http') {
+      console.error(
+        'sse-gateway: CLUSTER_FORWARD=http needs one process per address; with WORKERS > 1 the workers share the port (leave CLUSTER_FORWARD unset: they forward through Redis)',
+      )
+      exit(2)
+      return
+    }
+    env.CLUSTER_FORWARD = 'redis'
+  }
   runPrimary({
     config,
     count,

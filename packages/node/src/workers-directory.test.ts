@@ -42,9 +42,7 @@ describe('WorkersDirectory', () => {
     expect(second.ev.epoch).toBe(first.ev.epoch)
     // A drop takes a number: a resume counts it as missed.
     expect(d.drop('a')).toEqual([1])
-    expect(d.publish({ topic: 'a', id: 'z', data: '3' }).ev.seq).toBe(
-      (second.ev.seq as number) + 2,
-    )
+    expect(d.publish({ topic: 'a', id: 'z', data: '3' }).ev.seq).toBe((second.ev.seq as number) + 2)
   })
 
   it('answers a resume from the host-wide window, whichever worker asks', () => {
@@ -52,12 +50,14 @@ describe('WorkersDirectory', () => {
     d.attach(1, ['a'])
     const { ev } = d.publish({ topic: 'a', id: 'x', data: '1' })
     d.publish({ topic: 'a', id: 'y', data: '2' })
-    const [[topic, h]] = d.histories(['a'], [
-      { topic: 'a', after: { epoch: ev.epoch as string, seq: ev.seq as number } },
-    ]) as [[string, { events: Array<{ id: string }>; last: number }]]
-    expect(topic).toBe('a')
-    expect(h.events.map((e) => e.id)).toEqual(['y'])
-    expect(h.last).toBe((ev.seq as number) + 1)
+    const got = d.histories(
+      ['a'],
+      [{ topic: 'a', after: { epoch: ev.epoch as string, seq: ev.seq as number } }],
+    )
+    expect(got.map(([t]) => t)).toEqual(['a'])
+    const h = got[0]?.[1]
+    expect(h?.events.map((e) => e.id)).toEqual(['y'])
+    expect(h?.last).toBe((ev.seq as number) + 1)
   })
 
   it('forgets a worker that died: topics it alone held go dead, shared ones stay', () => {
