@@ -135,8 +135,9 @@ forEachTarget((target) => {
     const b = uniqueTopic('eb')
     const es = new EventSource(`${target().url}/sse?topic=${a},${b}&envelope=json`)
     const got: Array<{ type: string; lastEventId: string; data: unknown }> = []
+    // `open` fires on the headers; `gateway.connected` once the topics are registered everywhere.
     const opened = new Promise<void>((resolve, reject) => {
-      es.onopen = () => resolve()
+      es.addEventListener('gateway.connected', () => resolve())
       es.onerror = () => reject(new Error('EventSource failed to open'))
     })
     const two = new Promise<void>((resolve) => {

@@ -89,8 +89,16 @@ describe.skipIf(unavailable !== undefined)(
 
     it('says its mode, and lists one node per worker', async () => {
       expect(gw.p.output()).toMatch(/"mode":"workers","workers":2,"msg":"sse-gateway listening"/)
-      const nodes = (await admin<{ items: NodeItem[] }>(gw.url, KEY, '/nodes')).body.items
-      expect(nodes).toHaveLength(2)
+      // Ready once the first worker listens; the second follows within a moment.
+      let nodes: NodeItem[] = []
+      await eventually(
+        async () => {
+          nodes = (await admin<{ items: NodeItem[] }>(gw.url, KEY, '/nodes')).body.items
+          return nodes.length === 2
+        },
+        15_000,
+        'both workers listed',
+      )
       for (const n of nodes) expect(n.id).toMatch(/-w\d+$/)
     })
 
@@ -165,8 +173,11 @@ describe.skipIf(unavailable !== undefined)(
       await victimSub.waitForEnd()
       await eventually(
         async () => {
-          // A kept-alive socket to the killed worker fails once: ask again on a new one.
-          const r = await admin<{ items: NodeItem[] }>(gw.url, KEY, '/nodes').catch(() => null)
+          // A kept-alive socket to the killed worker fails, and a connection handed to it as it
+          // died goes unanswered: ask again, on a new one, as a client would.
+          const r = await admin<{ items: NodeItem[] }>(gw.url, KEY, '/nodes', {
+            signal: AbortSignal.timeout(2_000),
+          }).catch(() => null)
           if (!r) return false
           const nodes = r.body.items
           const ids = nodes.map((n) => n.id)

@@ -69,8 +69,6 @@ export class WorkersNamespace implements TopicNamespace {
     { resolve: (r: unknown) => void; reject: (e: Error) => void }
   >()
   #seq = 0
-  /** Connections whose attach the primary has answered (the ones it counts). */
-  readonly #attached = new WeakSet<LocalConnection>()
   readonly #onMessage = (m: unknown) => {
     if (!isEnvelope<ToWorker>(m)) return
     for (const msg of m[TAG]) this.#handle(msg)
@@ -195,17 +193,17 @@ export class WorkersNamespace implements TopicNamespace {
   }
 
   async attach(conn: LocalConnection, asks?: ResumeAsk[]): Promise<Map<string, TopicHistory>> {
-    this.registry.add(conn)
     const topics = [...conn.topics]
     const got = (await this.#req('attach', { topics, asks })) as Array<[string, TopicHistory]>
     // Events sequenced before the answer came ahead of it on the channel; the ones after follow.
     const histories = new Map(got)
-    if (this.registry.get(conn.id) !== conn) {
+    if (conn.closed) {
       // Closed while attaching: the primary counted it; let it go again.
       this.#out.push({ k: 'detach', topics })
       return histories
     }
-    this.#attached.add(conn)
+    // Listed (admin API) only now: a listed connection's topics are live on every worker.
+    this.registry.add(conn)
     for (const t of topics) {
       this.hub.add(t, conn)
       this.#live.add(t)
@@ -217,9 +215,8 @@ export class WorkersNamespace implements TopicNamespace {
   }
 
   detach(conn: LocalConnection): void {
-    if (!this.registry.delete(conn)) return
     // Still attaching: the attach's answer lets it go.
-    if (!this.#attached.has(conn)) return
+    if (!this.registry.delete(conn)) return
     for (const t of conn.topics) this.hub.remove(t, conn)
     this.#out.push({ k: 'detach', topics: [...conn.topics] })
   }

@@ -66,19 +66,42 @@ export function runPrimary(opts: {
 
   const nodeOf = (w: number) => held.get(w)?.node ?? workerNodeId(opts.baseNodeId, w)
 
-  /** Asks every worker (or the ones named) and collects their answers; a worker gone answers null. */
-  const askAll = (op: PrimaryAsk, a?: unknown): Promise<unknown[]> => {
+  /**
+   * Asks every ready worker; `done` runs with their answers (null from a worker gone) in the same
+   * turn as the last answer arrives, before any message after it is handled.
+   */
+  const askEach = (op: PrimaryAsk, a: unknown, done: (answers: unknown[]) => void): void => {
     const targets = [...held.values()].filter((h) => h.ready)
-    return Promise.all(
-      targets.map(
-        (h) =>
-          new Promise<unknown>((resolve) => {
-            const id = ++askSeq
-            h.asks.set(id, resolve)
-            h.out.push({ k: 'ask', id, op, a })
-          }),
-      ),
-    )
+    const answers: unknown[] = new Array(targets.length).fill(null)
+    let left = targets.length
+    if (left === 0) return done(answers)
+    for (const [i, h] of targets.entries()) {
+      const id = ++askSeq
+      h.asks.set(id, (r) => {
+        answers[i] = r
+        if (--left === 0) done(answers)
+      })
+      h.out.push({ k: 'ask', id, op, a })
+    }
+  }
+  const askAll = (op: PrimaryAsk, a?: unknown): Promise<unknown[]> =>
+    new Promise((resolve) => askEach(op, a, resolve))
+
+  /**
+   * A subscriber's attach. Every worker has its topics live before it hears `: connected`, so a
+   * publish made after that, on any worker, is never dropped. The history is read and the answer
+   * queued in one step, with no publish sequenced between: what was sequenced before is in the
+   * history, what comes after reaches the worker after the answer on the same FIFO channel.
+   */
+  const attach = (h: Held, key: number, id: number, a: unknown): void => {
+    const { topics, asks } = a as { topics: string[]; asks?: ResumeAsk[] }
+    const live = dir.attach(key, topics)
+    const reply = () => {
+      if (held.get(key) !== h) return
+      h.out.push({ k: 'res', id, r: dir.histories(topics, asks) })
+    }
+    if (live.length === 0) reply()
+    else askEach('live', live, reply)
   }
 
   const tellDead = (topics: string[]) => {
@@ -100,16 +123,6 @@ export function runPrimary(opts: {
 
   const answer = async (key: number, op: string, a: unknown): Promise<unknown> => {
     switch (op) {
-      case 'attach': {
-        const { topics, asks } = a as { topics: string[]; asks?: ResumeAsk[] }
-        const live = dir.attach(key, topics)
-        // Every worker has the topic live before the subscriber hears `: connected`, so that a
-        // publish made after it, on any worker, is never dropped.
-        if (live.length > 0) await askAll('live', live)
-        // Read after the acks: what was sequenced meanwhile is in the history, what comes after
-        // the answer reaches the worker after it on the same FIFO channel.
-        return dir.histories(topics, asks)
-      }
       case 'anyConnection':
         return dir.connectionCount() > 0
       case 'broadcast': {
@@ -163,6 +176,10 @@ export function runPrimary(opts: {
           // Answered in this turn: every live/dead change after it follows it on the channel.
           h.ready = true
           h.out.push({ k: 'res', id: msg.id, r: { live: dir.liveTopics() } })
+          return
+        }
+        if (msg.op === 'attach') {
+          attach(h, key, msg.id, msg.a)
           return
         }
         if (msg.op === 'publish') {
