@@ -74,7 +74,10 @@ export function runPrimary(opts: {
     const targets = [...held.values()].filter((h) => h.ready)
     const answers: unknown[] = new Array(targets.length).fill(null)
     let left = targets.length
-    if (left === 0) return done(answers)
+    if (left === 0) {
+      done(answers)
+      return
+    }
     for (const [i, h] of targets.entries()) {
       const id = ++askSeq
       h.asks.set(id, (r) => {
@@ -121,7 +124,7 @@ export function runPrimary(opts: {
     setInterval(() => tellDead(dir.expireLingering()), Math.max(100, config.lingerMs / 4)).unref()
   }
 
-  const answer = async (key: number, op: string, a: unknown): Promise<unknown> => {
+  const answer = async (op: string, a: unknown): Promise<unknown> => {
     switch (op) {
       case 'anyConnection':
         return dir.connectionCount() > 0
@@ -197,7 +200,7 @@ export function runPrimary(opts: {
           if (!answered) h.out.push({ k: 'res', id: msg.id, r: 0 })
           return
         }
-        answer(key, msg.op, msg.a).then(
+        answer(msg.op, msg.a).then(
           (r) => h.out.push({ k: 'res', id: msg.id, r }),
           (err: unknown) => h.out.push({ k: 'res', id: msg.id, r: null, err: String(err) }),
         )
