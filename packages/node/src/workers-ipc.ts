@@ -3,6 +3,11 @@
  * of one event-loop turn to one channel goes as one IPC message (an array): a fan-out of many
  * events costs one serialization and one system call per worker, not one per event. The channel
  * is FIFO, which is what keeps one topic's events in one order on every worker.
+ *
+ * The channel uses Node's default `json` serialization. Measured (200-byte events, 2 busy cores):
+ * batches of 64 move about 0.4–0.5 M events/s either way, `json` or `advanced`; one event per
+ * message, `json` is 2–5× faster than `advanced` (about 50–130 k vs 22–27 k events/s), and
+ * batching gains 3–9× over it.
  */
 
 /** Writes batched messages to one IPC channel. */
