@@ -198,6 +198,34 @@ describe.skipIf(unavailable !== undefined)(
   },
 )
 
+describe.skipIf(unavailable !== undefined)(
+  `node-workers: drain${unavailable ? ` (not run: ${unavailable})` : ''}`,
+  () => {
+    it('on SIGTERM drains every worker, ends their streams, and exits 0 once they have', async () => {
+      const gw = await startWorkers()
+      try {
+        const t = topic('drain')
+        const subs = await spreadSubscribers(gw.url, t)
+        expect(subs.size).toBe(2)
+        const primary = gw.p.proc.pid as number
+        const workers = workerPids(primary)
+        expect(workers).toHaveLength(2)
+        const exited = new Promise<number | null>((r) => gw.p.proc.once('exit', (code) => r(code)))
+        gw.p.proc.kill('SIGTERM')
+        for (const c of subs.values()) await c.waitForEnd()
+        expect(await exited).toBe(0)
+        // No worker outlives the primary, and none was restarted during the drain.
+        for (const pid of workers) {
+          expect(() => process.kill(pid, 0)).toThrow()
+        }
+        expect(gw.p.output()).not.toContain('forking a replacement')
+      } finally {
+        await gw.p.stop()
+      }
+    })
+  },
+)
+
 describe.skipIf(noRedis !== undefined)(
   `node-workers: WORKERS=2 on each of two hosts sharing Redis${noRedis ? ` (not run: ${noRedis})` : ''}`,
   () => {
