@@ -89,6 +89,7 @@ describe.skipIf(unavailable !== undefined)(
 
     it('says its mode, and lists one node per worker', async () => {
       expect(gw.p.output()).toMatch(/"mode":"workers","workers":2,"msg":"sse-gateway listening"/)
+      expect(gw.p.output()).toContain('Mode: workers (WORKERS=2), one host, no Redis')
       // Ready once the first worker listens; the second follows within a moment.
       let nodes: NodeItem[] = []
       await eventually(

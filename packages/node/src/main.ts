@@ -72,8 +72,13 @@ function printGeneratedKey(
   process.stdout.write(`\n  API key for this run: ${key}\n\n`)
 }
 
-function printBanner(listening: { address: string; reach: string }, url: string): void {
+function printBanner(
+  listening: { address: string; reach: string },
+  url: string,
+  mode?: string,
+): void {
   process.stdout.write(`  Listening on ${listening.address} (${listening.reach})\n`)
+  if (mode) process.stdout.write(`  Mode: ${mode}\n`)
   process.stdout.write(`  Gateway: ${url}   Admin UI: ${url}/admin/\n\n`)
 }
 
@@ -121,7 +126,8 @@ function primary(
       log.info({ url, listen: listening.address, mode, workers: count }, 'sse-gateway listening')
       dest.flushSync()
       if (config.generatedKey) printGeneratedKey(log, dest, config.apiKeys[0] as string)
-      printBanner(listening, url)
+      const what = config.redisUrl ? 'each a cluster node (Redis)' : 'one host, no Redis'
+      printBanner(listening, url, `workers (WORKERS=${count}), ${what}`)
     },
   })
 }
