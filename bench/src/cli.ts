@@ -28,7 +28,7 @@ function flag(args: string[], name: string): string | undefined {
   return args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
 }
 
-/** The targets of a default run, in order; `nchan-2w` (two nginx workers) only when named. */
+/** The targets of a default run, in order; `nchan-2w`, `node-w2` (two processes) only when named. */
 function allTargets(): TargetKind[] {
   return [
     baselineTarget(DIST),
@@ -47,6 +47,7 @@ function namedTargets(names: string[]): TargetKind[] {
     nchanTarget(2),
     nodeTarget(ROOT, { replayOff: true }),
     nodeTarget(ROOT, { before: true }),
+    nodeTarget(ROOT, { workers: 2 }),
     workerdTarget(ROOT, { wrangler: true }),
   ]
   return names.map((n) => {

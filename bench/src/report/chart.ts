@@ -6,6 +6,7 @@ const COLORS: Record<string, string> = {
   nchan: '#f59e0b',
   node: '#2563eb',
   'node-cluster': '#0d9488',
+  'node-w2': '#60a5fa',
   workerd: '#7c3aed',
 }
 const WIDTH = 920

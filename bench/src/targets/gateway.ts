@@ -59,14 +59,22 @@ async function startNode(
  */
 export function nodeTarget(
   root: string,
-  variant: { replayOff?: boolean; before?: boolean } = {},
+  variant: { replayOff?: boolean; before?: boolean; workers?: number } = {},
 ): TargetKind {
-  const name = variant.replayOff ? 'node-replay-off' : variant.before ? 'node-before' : 'node'
+  const name = variant.replayOff
+    ? 'node-replay-off'
+    : variant.before
+      ? 'node-before'
+      : variant.workers
+        ? `node-w${variant.workers}`
+        : 'node'
   const label = variant.replayOff
     ? 'Node gateway, replay window off'
     : variant.before
       ? 'Node gateway, the build before (BENCH_BEFORE_MAIN)'
-      : 'Node gateway (single node)'
+      : variant.workers
+        ? `Node gateway, WORKERS=${variant.workers} (one host, no Redis)`
+        : 'Node gateway (single node)'
   const main = () => {
     const before = process.env.BENCH_BEFORE_MAIN
     return variant.before && before ? resolve(root, before) : gatewayMain(root)
@@ -81,11 +89,12 @@ export function nodeTarget(
     async start(opts) {
       const env: Record<string, string> = { NODE_ID: 'bench' }
       if (variant.replayOff) env.REPLAY_EVENTS = '0'
+      if (variant.workers) env.WORKERS = String(variant.workers)
       const { p, ep } = await startNode(root, opts, name, '127.0.0.1', env, main())
       return {
         name,
         label,
-        detail: `${relative(root, main())} on Node ${process.version}, embedded mode, ${variant.replayOff ? 'REPLAY_EVENTS=0, otherwise ' : ''}default settings`,
+        detail: `${relative(root, main())} on Node ${process.version}, ${variant.workers ? `WORKERS=${variant.workers} (a primary and ${variant.workers} workers)` : 'embedded mode'}, ${variant.replayOff ? 'REPLAY_EVENTS=0, otherwise ' : ''}default settings`,
         kind: 'gateway',
         apiKey: API_KEY,
         publishAt: [ep],

@@ -165,7 +165,9 @@ forEachTarget((target) => {
   })
 
   it.skipIf(skip)(`shows version, runtime and uptime in the header${note}`, async () => {
-    const runtime = { node: 'node', 'node-cluster': 'cluster' }[target().name] ?? 'cloudflare'
+    const runtime =
+      { node: 'node', 'node-workers': 'node', 'node-cluster': 'cluster' }[target().name] ??
+      'cloudflare'
     await page.locator(`[data-testid=runtime][data-runtime=${runtime}]`).waitFor()
     expect(await page.getByTestId('version').innerText()).toMatch(/^v\d+\.\d+\.\d+/)
     expect(await page.getByTestId('about').innerText()).toMatch(/up \d+/)
@@ -213,7 +215,11 @@ forEachTarget((target) => {
 
   it.skipIf(skip)(`lists every node with its figures${note}`, async () => {
     const t = target()
-    const nodes = t.urls.length
+    // One node per entry point; behind one port (WORKERS), one per worker.
+    const nodes =
+      t.name === 'node-workers'
+        ? (await admin<{ items: unknown[] }>(t.url, t.apiKey, '/nodes')).body.items.length
+        : t.urls.length
     await page.waitForFunction(
       (n) => document.querySelectorAll('[data-testid=node-row]').length === n,
       nodes,
@@ -418,7 +424,9 @@ forEachTarget((target) => {
       const t = target()
       const topic = uniqueTopic('reach')
       const subs: SseClient[] = []
-      for (const url of t.urls) subs.push(await open(url, topic))
+      // One per entry point; behind one port (WORKERS), two, which round robin spreads.
+      const urls = t.name === 'node-workers' ? [t.url, t.url] : t.urls
+      for (const url of urls) subs.push(await open(url, topic))
       await listed(t, subs.map(idOf), `topic=${encodeURIComponent(topic)}`)
       const to = subs.at(-1) as SseClient
       const id = idOf(to)
@@ -441,7 +449,16 @@ forEachTarget((target) => {
       await row.getByRole('button', { name: `Presence of ${topic}` }).click()
       await row.getByTestId('presence').waitFor()
       const { body } = await admin<{ items: { id: string }[] }>(t.url, t.apiKey, '/nodes')
-      expect(await row.getByTestId('presence-node').count()).toBe(body.items.length)
+      const held = await admin<{ items: { node: string }[] }>(
+        t.url,
+        t.apiKey,
+        `/connections?topic=${encodeURIComponent(topic)}`,
+      )
+      expect(await row.getByTestId('presence-node').count()).toBe(
+        t.name === 'node-workers'
+          ? new Set(held.body.items.map((c) => c.node)).size
+          : body.items.length,
+      )
     },
   )
 

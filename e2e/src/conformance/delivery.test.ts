@@ -106,6 +106,8 @@ forEachTarget((target) => {
     const b = uniqueTopic('wb')
     const ws = await WsClient.open(`${target().url.replace(/^http/, 'ws')}/ws?topic=${a},${b}`)
     expect(ws.connectionId).toBeTruthy()
+    // The 101 comes before the topics are registered everywhere; `gateway.connected` after.
+    await ws.waitForGatewayEvents(1)
     await publish(target().url, target().apiKey, a, 'w1', 'one\ntwo', { 'x-sse-event': 'e' })
     await ws.waitForEvents(1)
     await publish(target().url, target().apiKey, b, 'w2', '{"json":true}')
@@ -120,6 +122,7 @@ forEachTarget((target) => {
     const t = uniqueTopic()
     const s = await sse(`?topic=${t}`)
     const w = await WsClient.open(`${target().url.replace(/^http/, 'ws')}/ws?topic=${t}`)
+    await w.waitForGatewayEvents(1)
     await publish(target().url, target().apiKey, t, 'mix', 'both')
     expect((await s.waitForEvents(1))[0]?.data).toBe('both')
     expect((await w.waitForEvents(1))[0]?.data).toBe('both')
@@ -132,8 +135,9 @@ forEachTarget((target) => {
     const b = uniqueTopic('eb')
     const es = new EventSource(`${target().url}/sse?topic=${a},${b}&envelope=json`)
     const got: Array<{ type: string; lastEventId: string; data: unknown }> = []
+    // `open` fires on the headers; `gateway.connected` once the topics are registered everywhere.
     const opened = new Promise<void>((resolve, reject) => {
-      es.onopen = () => resolve()
+      es.addEventListener('gateway.connected', () => resolve())
       es.onerror = () => reject(new Error('EventSource failed to open'))
     })
     const two = new Promise<void>((resolve) => {

@@ -44,7 +44,7 @@ export interface Cluster extends Target {
   ttlMs: number
 }
 
-async function startRedis(port: number): Promise<Spawned> {
+export async function startRedis(port: number): Promise<Spawned> {
   const p = spawnLogged(
     'redis-server',
     ['--port', `${port}`, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],

@@ -1,14 +1,15 @@
 import { clusterTarget } from './cluster.ts'
-import { nodeTarget } from './node.ts'
+import { nodeTarget, nodeWorkersTarget } from './node.ts'
 import type { TargetFactory } from './types.ts'
 import { cfDevTarget, cloudflareTarget, wranglerDevTarget } from './wrangler.ts'
 
 /**
- * Every target the suites know. `E2E_TARGETS=node,node-cluster` narrows the list; a target
+ * Every target the suites know. `E2E_TARGETS=node,node-workers` narrows the list; a target
  * that cannot run here is reported as not run, by name, never passed.
  */
 export const ALL_TARGETS: TargetFactory[] = [
   nodeTarget,
+  nodeWorkersTarget,
   clusterTarget,
   cfDevTarget,
   wranglerDevTarget,

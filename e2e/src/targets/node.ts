@@ -41,7 +41,7 @@ export async function startNodeGateway(
     throw err
   }
   return {
-    name: 'node',
+    name: env.WORKERS && env.WORKERS !== '1' ? 'node-workers' : 'node',
     url,
     urls: [url],
     apiKey,
@@ -58,4 +58,13 @@ export const nodeTarget: TargetFactory = {
     return existsSync(NODE_MAIN) ? undefined : `${NODE_MAIN} not built (run make build)`
   },
   start: () => startNodeGateway(),
+}
+
+/** WORKERS=2 without Redis: a primary and two worker processes behind one port. */
+export const nodeWorkersTarget: TargetFactory = {
+  name: 'node-workers',
+  async unavailable() {
+    return existsSync(NODE_MAIN) ? undefined : `${NODE_MAIN} not built (run make build)`
+  },
+  start: () => startNodeGateway({ WORKERS: '2' }),
 }

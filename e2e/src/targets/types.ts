@@ -1,6 +1,6 @@
 /** A real gateway the end-to-end suites run against: started on loopback, stopped after. */
 export interface Target {
-  /** Target name in reports: `node`, `node-cluster`, `cf-dev`, `wrangler-dev`, `cloudflare`. */
+  /** Target name in reports: `node`, `node-workers`, `node-cluster`, `cf-dev`, `wrangler-dev`, `cloudflare`. */
   name: string
   /** Base URL of the entry point (in a cluster: the first node). */
   url: string

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster'
 import { createPublicKey } from 'node:crypto'
 import type { Server } from 'node:http'
 import { dirname, resolve } from 'node:path'
@@ -6,7 +7,8 @@ import { loadConfig } from '@sse-gateway/core'
 import pino from 'pino'
 import { framedInfo } from './framed-log.ts'
 import { batchedDestination } from './log-destination.ts'
-import { startGateway } from './server.ts'
+import { defaultNodeId, startGateway } from './server.ts'
+import { parseWorkers, runPrimary, workerNodeId } from './workers-primary.ts'
 
 /** One clear line for the start-up errors a person can fix (port taken, address not here). */
 function listenError(err: unknown, host: string, port: number): string | undefined {
@@ -59,12 +61,85 @@ function checkPublicKey(pem: string | undefined): void {
   }
 }
 
+function printGeneratedKey(
+  log: pino.Logger,
+  dest: ReturnType<typeof batchedDestination>,
+  key: string,
+): void {
+  log.warn('API_KEYS is unset: generated a random publisher/admin key for this run only')
+  dest.flushSync()
+  // Printed once, on stdout, so a person starting the gateway can use it; never logged.
+  process.stdout.write(`\n  API key for this run: ${key}\n\n`)
+}
+
+function printBanner(
+  listening: { address: string; reach: string },
+  url: string,
+  mode?: string,
+): void {
+  process.stdout.write(`  Listening on ${listening.address} (${listening.reach})\n`)
+  if (mode) process.stdout.write(`  Mode: ${mode}\n`)
+  process.stdout.write(`  Gateway: ${url}   Admin UI: ${url}/admin/\n\n`)
+}
+
+/**
+ * WORKERS=N (N > 1): this process forks N workers sharing the port and, without Redis, is the
+ * host's directory and sequencer; it serves no request itself.
+ */
+function primary(
+  config: ReturnType<typeof loadConfig>,
+  count: number,
+  dest: ReturnType<typeof batchedDestination>,
+  exit: (code: number) => void,
+): void {
+  const baseNodeId = config.nodeId ?? defaultNodeId()
+  const log = pino({ level: config.logLevel, base: { node: baseNodeId } }, dest)
+  const mode = config.redisUrl ? 'cluster' : 'workers'
+  // Every worker must take the same key: a generated one is made here and handed down.
+  const env: Record<string, string> = config.generatedKey
+    ? { API_KEYS: config.apiKeys[0] as string }
+    : {}
+  if (config.redisUrl) {
+    // The workers share one address: a node-to-node HTTP forward could land on any of them.
+    if (process.env.CLUSTER_FORWARD?.trim() === 'http') {
+      console.error(
+        'sse-gateway: CLUSTER_FORWARD=http needs one process per address; with WORKERS > 1 the workers share the port (leave CLUSTER_FORWARD unset: they forward through Redis)',
+      )
+      exit(2)
+      return
+    }
+    env.CLUSTER_FORWARD = 'redis'
+  }
+  runPrimary({
+    config,
+    count,
+    baseNodeId,
+    log,
+    directory: !config.redisUrl,
+    env,
+    exit,
+    onListening: (address, port) => {
+      const host = address === '' ? config.host : address
+      const listening = describeListen({ address: host, port, family: '' }, config.host)
+      const scheme = host.includes(':') ? `[${host}]` : host
+      const url = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : scheme}:${port}`
+      log.info({ url, listen: listening.address, mode, workers: count }, 'sse-gateway listening')
+      dest.flushSync()
+      if (config.generatedKey) printGeneratedKey(log, dest, config.apiKeys[0] as string)
+      const what = config.redisUrl ? 'each a cluster node (Redis)' : 'one host, no Redis'
+      printBanner(listening, url, `workers (WORKERS=${count}), ${what}`)
+    },
+  })
+}
+
 /** Entry of `make start` and the container image: config from the environment, drain on SIGTERM. */
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>
+  let workers: number
   try {
     config = loadConfig(process.env)
     checkPublicKey(config.tokens.publicKey)
+    workers = parseWorkers(process.env.WORKERS)
   } catch (err) {
     console.error(`sse-gateway: ${(err as Error).message}`)
     process.exit(2)
@@ -80,6 +155,17 @@ async function main(): Promise<void> {
     }
     process.exit(code)
   }
+  if (cluster.isPrimary && workers > 1) {
+    primary(config, workers, dest, exit)
+    return
+  }
+  const worker = cluster.worker
+  if (worker) {
+    // One node per worker: `<host's node id>-w<cluster worker id>` (a replacement's id is new).
+    const base = process.env.SSE_GATEWAY_WORKER_BASE ?? config.nodeId ?? defaultNodeId()
+    config = { ...config, nodeId: workerNodeId(base, worker.id) }
+  }
+  const mode = config.redisUrl ? 'cluster' : worker ? 'workers' : 'embedded'
   const log = pino({ level: config.logLevel, base: { node: config.nodeId } }, dest)
   const here = dirname(fileURLToPath(import.meta.url))
   const adminDir = process.env.ADMIN_UI_DIR ?? resolve(here, '../../../apps/admin/dist')
@@ -103,9 +189,10 @@ async function main(): Promise<void> {
       url: gw.url,
       listen: listening.address,
       node: gw.backend.nodeId,
-      mode: config.redisUrl ? 'cluster' : 'embedded',
+      mode,
+      ...(worker ? { pid: process.pid } : {}),
     },
-    'sse-gateway listening',
+    worker ? 'worker listening' : 'sse-gateway listening',
   )
   if (config.redisUrl && listening.loopback && !config.announceHost && !config.announceUrl) {
     log.warn(
@@ -113,14 +200,10 @@ async function main(): Promise<void> {
     )
   }
   dest.flushSync() // the banner below comes after the start-up lines
-  if (config.generatedKey) {
-    log.warn('API_KEYS is unset: generated a random publisher/admin key for this run only')
-    dest.flushSync()
-    // Printed once, on stdout, so a person starting the gateway can use it; never logged.
-    process.stdout.write(`\n  API key for this run: ${config.apiKeys[0]}\n\n`)
+  if (!worker) {
+    if (config.generatedKey) printGeneratedKey(log, dest, config.apiKeys[0] as string)
+    printBanner(listening, gw.url)
   }
-  process.stdout.write(`  Listening on ${listening.address} (${listening.reach})\n`)
-  process.stdout.write(`  Gateway: ${gw.url}   Admin UI: ${gw.url}/admin/\n\n`)
 
   let stopping = false
   const stop = (signal: string) => {

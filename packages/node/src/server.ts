@@ -1,3 +1,4 @@
+import cluster from 'node:cluster'
 import { existsSync } from 'node:fs'
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
 import { hostname } from 'node:os'
@@ -79,6 +80,13 @@ async function createNamespace(
   log: Logger,
   url: () => string,
 ): Promise<TopicNamespace> {
+  if (!config.redisUrl && cluster.isWorker) {
+    // WORKERS=N without Redis: the host's topics are the primary's (workers-primary.ts).
+    const { WorkersNamespace } = await import('./workers-namespace.ts')
+    const ns = new WorkersNamespace({ nodeId, counters, url })
+    await ns.connect()
+    return ns
+  }
   if (!config.redisUrl) return new MemoryNamespace({ nodeId, counters, url: url(), config })
   const { RedisNamespace } = await import('./redis-namespace.ts')
   return new RedisNamespace({ config, nodeId, counters, log, url, forward: config.clusterForward })
