@@ -104,6 +104,9 @@ Call with (dict "ctx" $ "name" "<secret>" "key" "<data key>" "fresh" "<new value
 {{- fail (printf "env.%s is set by the chart; remove it from values (see the chart's values.yaml)" $name) }}
 {{- end }}
 {{- end }}
+{{- if and (ne (include "sse-gateway.workers" .) "1") (eq (lower (toString (default "" (index .Values.env "CLUSTER_FORWARD")))) "http") }}
+{{- fail "env.CLUSTER_FORWARD=http needs one process per pod (workers: 1): the processes of a pod share its address. Remove it, and they forward through Redis" }}
+{{- end }}
 {{- $shutdownMs := int (default "10000" (index .Values.env "SHUTDOWN_TIMEOUT_MS")) }}
 {{- $needed := add (int .Values.preStopSleepSeconds) (div (add $shutdownMs 999) 1000) }}
 {{- if le (int .Values.terminationGracePeriodSeconds) (int $needed) }}
