@@ -61,6 +61,10 @@ for (const name of gateways) {
     env.REDIS_URL === 'redis://redis:6379' && s.depends_on?.redis?.condition === 'service_healthy',
   )
   report.check(
+    `${name}: WORKERS defaults to one process (WORKERS=${env.WORKERS})`,
+    env.WORKERS === '1',
+  )
+  report.check(
     `${name}: stop_grace_period (${s.stop_grace_period}) covers SHUTDOWN_TIMEOUT_MS (${env.SHUTDOWN_TIMEOUT_MS})`,
     seconds(s.stop_grace_period) * 1000 > Number(env.SHUTDOWN_TIMEOUT_MS),
   )

@@ -37,6 +37,12 @@ function checkGateway(label, docs, opts) {
   const c = pod.spec.containers[0]
   const env = envOf(c)
   report.check(`${label}: ${opts.replicas} gateway replicas`, dep.spec.replicas === opts.replicas)
+  const workers = opts.workers ?? '1'
+  report.check(
+    `${label}: WORKERS=${workers} gateway processes per pod`,
+    env.WORKERS?.value === workers,
+    JSON.stringify(env.WORKERS),
+  )
   report.check(
     `${label}: ANNOUNCE_HOST is the pod IP (downward API), NODE_ID the pod name`,
     env.ANNOUNCE_HOST?.valueFrom?.fieldRef?.fieldPath === 'status.podIP' &&
@@ -136,6 +142,8 @@ function checkExternal(docs) {
 function checkFull(docs) {
   const g = checkGateway('full', docs, {
     replicas: 3,
+    // workers: auto with a CPU limit of 2: the limit, not the node's cores.
+    workers: '2',
     keysSecret: 'rel-sse-gateway-api-keys/api-keys',
     keysValue: /^key-one,key-two$/,
   })

@@ -97,6 +97,12 @@ else
     "$HELM" template rel "$CHART" --kube-version 1.37.0 --set terminationGracePeriodSeconds=20
   refuses "chart refuses env it sets itself (env.ANNOUNCE_HOST)" "set by the chart" \
     "$HELM" template rel "$CHART" --kube-version 1.37.0 --set env.ANNOUNCE_HOST=x
+  refuses "chart refuses workers=0" "workers" \
+    "$HELM" template rel "$CHART" --kube-version 1.37.0 --set workers=0
+  refuses "chart refuses env it sets itself (env.WORKERS: use workers)" "set by the chart" \
+    "$HELM" template rel "$CHART" --kube-version 1.37.0 --set env.WORKERS=2
+  refuses "chart refuses CLUSTER_FORWARD=http with workers: 2" "one process per pod" \
+    "$HELM" template rel "$CHART" --kube-version 1.37.0 --set workers=2 --set env.CLUSTER_FORWARD=http
   refuses "values.schema.json refuses a misspelt key" "additional properties" \
     "$HELM" template rel "$CHART" --kube-version 1.37.0 --set replicas=3
 fi

@@ -145,14 +145,26 @@ export function clusterTarget(root: string): TargetKind {
         await Promise.all(started.map((p) => p.stop()))
         throw err
       }
+      // BENCH_CLUSTER_SUBSCRIBE: where subscribers connect. all (default): round-robin over the
+      // three nodes; same: node-a, the publishing node, only; other: node-b only (every event
+      // crosses nodes).
+      const where = process.env.BENCH_CLUSTER_SUBSCRIBE ?? 'all'
+      const subscribeAt =
+        where === 'same' ? [eps[0] as Endpoint] : where === 'other' ? [eps[1] as Endpoint] : eps
+      const subscribers =
+        where === 'same'
+          ? 'subscribers on node-a'
+          : where === 'other'
+            ? 'subscribers on node-b'
+            : ''
       return {
         name: 'node-cluster',
         label: this.label,
-        detail: `3 × packages/node/dist/main.js on ${NODE_HOSTS.join(', ')} + redis-server; publishes go to node-a`,
+        detail: `3 × packages/node/dist/main.js on ${NODE_HOSTS.join(', ')} + redis-server; publishes go to node-a${subscribers ? `, ${subscribers}` : ''}`,
         kind: 'gateway',
         apiKey: API_KEY,
         publishAt: [eps[0] as Endpoint],
-        subscribeAt: eps,
+        subscribeAt,
         pids: () => started.flatMap((p) => p.tree()),
         connectionsPerProcess: 19_000,
         stop: async () => {

@@ -39,6 +39,8 @@ export class HttpForwarder implements Forwarder {
   readonly #auth: string
   readonly #timeoutMs: number
   readonly #log: Logger
+  #lastMsg: ClusterMessage | undefined
+  #lastBody = ''
 
   constructor(opts: {
     resolveUrl: (node: string) => Promise<string | undefined>
@@ -54,12 +56,24 @@ export class HttpForwarder implements Forwarder {
 
   send(node: string, msg: ClusterMessage): Promise<boolean> {
     return new Promise((resolve) => {
-      const body = JSON.stringify(msg)
+      const body = this.#encode(msg)
       const lane = this.#lanes.get(node)
       if (lane) return void lane.push({ body, resolve })
       this.#lanes.set(node, [{ body, resolve }])
-      void this.#pump(node)
+      // The first batch leaves once this turn of the event loop is over, so it carries every
+      // message of the turn (the publishes whose sequence numbers came in one Redis reply),
+      // not just the first: the target writes them to its subscribers in one write each.
+      setImmediate(() => void this.#pump(node))
     })
+  }
+
+  /** The JSON of `msg`, made once for all the targets it is sent to in a row. */
+  #encode(msg: ClusterMessage): string {
+    if (msg !== this.#lastMsg) {
+      this.#lastMsg = msg
+      this.#lastBody = JSON.stringify(msg)
+    }
+    return this.#lastBody
   }
 
   /** Sends the target's queue, batch after batch, until it is empty. */

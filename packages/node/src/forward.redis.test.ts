@@ -108,6 +108,39 @@ describe.each(['redis', 'http'])('forwarding over %s', (forward) => {
     for (const s of [onB, onC, marker]) s.close()
   })
 
+  it("keeps each publisher's order when publishes on two nodes interleave (batched forwards)", async () => {
+    const a = await gateway('node-a', forward)
+    const b = await gateway('node-b', forward)
+    const c = await gateway('node-c', forward)
+    const subs = [
+      await subscribe(a.url, 'z'),
+      await subscribe(b.url, 'z'),
+      await subscribe(c.url, 'z'),
+    ]
+    // Eight publishers at once, four on each of two nodes, each waiting for its 202 before its
+    // next event: the forwards of one node to another carry several events at a time.
+    const per = 40
+    const publishers = Array.from({ length: 8 }, (_, p) => ({
+      name: `p${p}`,
+      url: p % 2 ? b.url : a.url,
+    }))
+    await Promise.all(
+      publishers.map(async ({ name, url }) => {
+        for (let i = 0; i < per; i++) await publish(url, 'z', `${name}.${i}`)
+      }),
+    )
+    const total = per * publishers.length
+    await until(() => subs.every((s) => s.ids.length >= total), `${total} events on every node`)
+    for (const s of subs) {
+      expect(s.ids).toHaveLength(total)
+      for (const { name } of publishers) {
+        const mine = s.ids.filter((id) => id.startsWith(`${name}.`))
+        expect(mine).toEqual(Array.from({ length: per }, (_, i) => `${name}.${i}`))
+      }
+    }
+    for (const s of subs) s.close()
+  })
+
   it('still delivers to the other nodes when one node holding the topic is gone', async () => {
     const a = await gateway('node-a', forward)
     const b = await gateway('node-b', forward)

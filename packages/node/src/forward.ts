@@ -103,6 +103,8 @@ export class RedisForwarder implements Forwarder {
   readonly #log: Logger
   #sub: Redis | undefined
   #subscribed = false
+  #lastMsg: ClusterMessage | undefined
+  #lastText = ''
 
   constructor(opts: {
     redis: Redis
@@ -123,8 +125,13 @@ export class RedisForwarder implements Forwarder {
   }
 
   async send(node: string, msg: ClusterMessage): Promise<boolean> {
+    // One message sent to several nodes in a row is encoded once.
+    if (msg !== this.#lastMsg) {
+      this.#lastMsg = msg
+      this.#lastText = JSON.stringify(msg)
+    }
     try {
-      return (await this.#redis.publish(this.#channel(node), JSON.stringify(msg))) > 0
+      return (await this.#redis.publish(this.#channel(node), this.#lastText)) > 0
     } catch (err) {
       this.#log.warn({ err: String(err), node }, 'forward failed')
       return false

@@ -99,14 +99,36 @@ Call with (dict "ctx" $ "name" "<secret>" "key" "<data key>" "fresh" "<new value
 {{- if and (eq $mode "embedded") (gt (int .Values.replicaCount) 1) }}
 {{- fail (printf "replicaCount=%d needs Redis: keep redis.enabled=true or set externalRedis.url (embedded mode runs one pod only)" (int .Values.replicaCount)) }}
 {{- end }}
-{{- range $name := list "PORT" "HOST" "API_KEYS" "REDIS_URL" "NODE_ID" "ANNOUNCE_HOST" "ANNOUNCE_URL" "ADMIN_UI_DIR" }}
+{{- range $name := list "PORT" "HOST" "API_KEYS" "REDIS_URL" "NODE_ID" "ANNOUNCE_HOST" "ANNOUNCE_URL" "ADMIN_UI_DIR" "WORKERS" }}
 {{- if hasKey $.Values.env $name }}
 {{- fail (printf "env.%s is set by the chart; remove it from values (see the chart's values.yaml)" $name) }}
 {{- end }}
+{{- end }}
+{{- if and (ne (include "sse-gateway.workers" .) "1") (eq (lower (toString (default "" (index .Values.env "CLUSTER_FORWARD")))) "http") }}
+{{- fail "env.CLUSTER_FORWARD=http needs one process per pod (workers: 1): the processes of a pod share its address. Remove it, and they forward through Redis" }}
 {{- end }}
 {{- $shutdownMs := int (default "10000" (index .Values.env "SHUTDOWN_TIMEOUT_MS")) }}
 {{- $needed := add (int .Values.preStopSleepSeconds) (div (add $shutdownMs 999) 1000) }}
 {{- if le (int .Values.terminationGracePeriodSeconds) (int $needed) }}
 {{- fail (printf "terminationGracePeriodSeconds=%d must exceed preStopSleepSeconds + SHUTDOWN_TIMEOUT_MS (%d s), or Kubernetes kills pods before they drain" (int .Values.terminationGracePeriodSeconds) (int $needed)) }}
+{{- end }}
+{{- end }}
+
+{{/*
+WORKERS for the pod: `workers` as given, except "auto" with a CPU limit, which becomes that
+limit rounded up ("1500m" -> 2): Node counts the node's cores, not the pod's share of them.
+*/}}
+{{- define "sse-gateway.workers" -}}
+{{- $w := toString .Values.workers }}
+{{- $cpu := "" }}
+{{- with .Values.resources }}{{ with .limits }}{{ $cpu = toString (default "" .cpu) }}{{ end }}{{ end }}
+{{- if and (eq $w "auto") $cpu }}
+{{- if hasSuffix "m" $cpu }}
+{{- div (add (trimSuffix "m" $cpu | int) 999) 1000 | max 1 }}
+{{- else }}
+{{- ceil (float64 $cpu) | int | max 1 }}
+{{- end }}
+{{- else }}
+{{- $w }}
 {{- end }}
 {{- end }}
