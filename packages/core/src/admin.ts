@@ -52,7 +52,7 @@ async function sortedPage<C extends Context>(
   q: ConnectionQuery,
   sort: Exclude<ConnectionSort, 'oldest'>,
   rawCursor: string | undefined,
-): Promise<{ items: ConnectionInfo[]; nextCursor: string | null }> {
+): Promise<{ items: ConnectionInfo[]; nextCursor: string | null; sortedOf?: number }> {
   const order = CONNECTION_ORDERS[sort]
   const key = decodeCursor(rawCursor)
   const after =
@@ -64,14 +64,21 @@ async function sortedPage<C extends Context>(
   }
   const all: ConnectionInfo[] = []
   let from: string | undefined
-  while (all.length < SORT_SCAN) {
+  let cut = false
+  for (;;) {
     const page = await backend.listConnections({ ...q, after: from, limit: 500 })
     all.push(...page.items)
     const next = page.next ?? page.items.at(-1)?.id
     if (!page.more || next === undefined) break
+    if (all.length >= SORT_SCAN) {
+      cut = true
+      break
+    }
     from = next
   }
-  return toSortedBody(topAfter(all, order, after, q.limit), sort, order)
+  const body = toSortedBody(topAfter(all, order, after, q.limit), sort, order)
+  // Said in the answer, not only in the docs: past SORT_SCAN matches the order is not the whole's.
+  return cut ? { ...body, sortedOf: all.length } : body
 }
 
 function toSortedBody(

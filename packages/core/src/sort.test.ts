@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createGatewayApp } from './app.ts'
+import { SORT_SCAN } from './admin.ts'
 import { GatewayError } from './errors.ts'
 import {
   type KeyOrder,
@@ -88,6 +89,7 @@ describe('sorted cursor keys', () => {
 interface Listing {
   items: ConnectionInfo[]
   nextCursor: string | null
+  sortedOf?: number
   error: { message: string }
 }
 
@@ -169,6 +171,30 @@ describe('GET /admin/api/connections?sort=', () => {
       expect(calls).toBe(5)
     } finally {
       delete backend.listConnectionsSorted
+    }
+  })
+
+  it('says in the answer when the filter matched more than it sorts (SORT_SCAN)', async () => {
+    expect((await get('sort=events&limit=5')).body.sortedOf).toBeUndefined()
+    const many = Array.from({ length: SORT_SCAN + 600 }, (_, i) => ({
+      ...(conns[0] as ConnectionInfo),
+      id: `m${String(i).padStart(6, '0')}`,
+      eventsSent: i,
+    }))
+    const byId = new Map(many.map((c) => [c.id, c]))
+    const keep = backend.listConnections
+    backend.listConnections = async (q) =>
+      pageOfSorted([...byId.keys()], (id) => byId.get(id), q.after, q.limit)
+    try {
+      const { body } = await get('sort=events&limit=3')
+      expect(body.sortedOf).toBe(SORT_SCAN)
+      expect(body.items.map((c) => c.eventsSent)).toEqual([
+        SORT_SCAN - 1,
+        SORT_SCAN - 2,
+        SORT_SCAN - 3,
+      ])
+    } finally {
+      backend.listConnections = keep
     }
   })
 

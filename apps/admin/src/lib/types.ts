@@ -7,6 +7,8 @@
 export interface PageBody<T> {
   items: T[]
   nextCursor: string | null
+  /** A sorted connection listing that sorted only this many of the matches (the rest unsorted). */
+  sortedOf?: number
 }
 
 export interface TopicInfo {

@@ -173,6 +173,12 @@ export function ConnectionsView({ topic }: { topic: string }) {
           The gateway searched part of the connections and found none here: go on with Next.
         </EmptyState>
       )}
+      {load.data?.sortedOf !== undefined && (
+        <p className="text-sm text-muted-foreground" role="note">
+          Sorted over the first {load.data.sortedOf.toLocaleString()} matching connections only:
+          narrow the search to sort them all.
+        </p>
+      )}
       {items.length > 0 && (
         <ConnectionList
           items={items}
