@@ -38,6 +38,13 @@ async function startWorkers(env: Record<string, string> = {}, host = '127.0.0.1'
     ...env,
   })
   await waitReady(`${url}/readyz`, 15_000, p.proc, p.output)
+  // Ready once the first worker listens: wait for every one, or round robin has one to spread to.
+  const workers = Number(env.WORKERS ?? '2')
+  await eventually(
+    async () => p.output().split('"worker listening"').length - 1 >= workers,
+    15_000,
+    `${workers} workers listening`,
+  )
   return { url, p }
 }
 
@@ -124,6 +131,15 @@ describe.skipIf(unavailable !== undefined)(
       )
       expect(presence.body).toMatchObject({ subscribers: 2 })
       expect(presence.body.nodes).toHaveLength(2)
+      // /metrics answers for the host whichever worker takes the scrape: the 60 deliveries were
+      // 30 on each worker, and the topic is live on both but counted once.
+      for (let i = 0; i < 3; i++) {
+        const text = await (await fetch(`${gw.url}/metrics`)).text()
+        const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1])
+        expect(value('sse_gateway_delivered_total')).toBeGreaterThanOrEqual(2 * n)
+        expect(value('sse_gateway_topics')).toBe(1)
+        expect(value('sse_gateway_replay_bytes')).toBeGreaterThan(0)
+      }
       for (const c of subs.values()) c.close()
     })
 

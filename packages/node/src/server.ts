@@ -36,6 +36,7 @@ import { hostAddress } from './node-registry.ts'
 import { writeRaw } from './raw-response.ts'
 import { answerClientError, handshakeGuard, timeoutOptions } from './timeouts.ts'
 import { decodeUtf8Headers } from './utf8-headers.ts'
+import type { WorkersNamespace } from './workers-namespace.ts'
 
 export interface NodeGateway {
   server: Server
@@ -152,6 +153,9 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
     refusals: backend.refusals,
     ...(namespace instanceof MemoryNamespace ? { replay: () => namespace.store } : {}),
   })
+  // WORKERS=N: a scrape, whichever worker takes it, answers for the whole host.
+  const hostMetrics = 'hostMetrics' in namespace ? (namespace as WorkersNamespace) : undefined
+  if (hostMetrics) hostMetrics.metricsJson = () => metrics.registry.getMetricsAsJSON()
   const adminDir = opts.adminDir && existsSync(opts.adminDir) ? opts.adminDir : undefined
 
   const newConnectionId = createIdGenerator()
@@ -162,7 +166,7 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
     newConnectionId,
     about: { runtime: config.redisUrl ? 'cluster' : 'node', docs: opts.docsUrl },
     observer: metrics.observer,
-    metrics: metrics.render,
+    metrics: hostMetrics ? () => hostMetrics.hostMetrics() : metrics.render,
     readBody: (c, max) => {
       const incoming = (c.env as NodeBindings | undefined)?.incoming
       const ms = config.timeouts.bodyMs

@@ -54,10 +54,11 @@ export type WorkerOp =
   | 'nodes'
   | 'listTopics'
   | 'listConnections'
+  | 'metrics'
 
 /** Questions the primary asks every worker, by name. */
 export type PrimaryAsk =
-  'live' | 'broadcast' | 'sendTo' | 'disconnect' | 'stats' | 'node' | 'listConnections'
+  'live' | 'broadcast' | 'sendTo' | 'disconnect' | 'stats' | 'node' | 'listConnections' | 'metrics'
 
 /** Worker → primary. */
 export type ToPrimary =

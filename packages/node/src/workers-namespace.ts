@@ -58,6 +58,8 @@ export class WorkersNamespace implements TopicNamespace {
     this.#out.push({ k: 'notice', topic, frame: Buffer.from(frame).toString() }),
   )
   readonly registry = new LocalRegistry()
+  /** This worker's metrics as prom-client's JSON, for the host's `/metrics` (set by the server). */
+  metricsJson?: () => Promise<unknown>
   readonly #counters: Counters
   readonly #url: () => string | null
   readonly #startedAt = new Date().toISOString()
@@ -128,6 +130,15 @@ export class WorkersNamespace implements TopicNamespace {
         for (const t of msg.topics) this.#live.delete(t)
         return
       case 'ask':
+        if (msg.op === 'metrics') {
+          const id = msg.id
+          const json = this.metricsJson?.() ?? Promise.resolve(null)
+          json.then(
+            (r) => this.#out.push({ k: 'res', id, r }),
+            () => this.#out.push({ k: 'res', id, r: null }),
+          )
+          return
+        }
         this.#out.push({ k: 'res', id: msg.id, r: this.#answer(msg.op, msg.a) })
         return
     }
@@ -267,6 +278,11 @@ export class WorkersNamespace implements TopicNamespace {
 
   async stats(): Promise<Stats> {
     return (await this.#req('stats')) as Stats
+  }
+
+  /** The host's `/metrics`: every worker's figures, summed by the primary, in the text format. */
+  async hostMetrics(): Promise<string> {
+    return (await this.#req('metrics')) as string
   }
 
   async nodes(): Promise<NodeInfo[]> {

@@ -11,6 +11,7 @@ import type {
   Stats,
 } from '@sse-gateway/core'
 import type { Logger } from 'pino'
+import { AggregatorRegistry, Gauge } from 'prom-client'
 import {
   Batcher,
   type Envelope,
@@ -124,6 +125,27 @@ export function runPrimary(opts: {
     setInterval(() => tellDead(dir.expireLingering()), Math.max(100, config.lingerMs / 4)).unref()
   }
 
+  /**
+   * The host's `/metrics`: the workers' figures summed (prom-client's aggregation: counters,
+   * connections and histograms add up; process figures as prom-client aggregates them), the
+   * topics counted once per host, and the replay windows, which are the primary's.
+   */
+  const hostMetrics = (perWorker: Array<object | null>): Promise<string> => {
+    const reg = AggregatorRegistry.aggregate(perWorker.filter((m) => m !== null))
+    reg.removeSingleMetric('sse_gateway_topics')
+    new Gauge({
+      name: 'sse_gateway_topics',
+      help: 'Topics with at least one subscriber on this host (every worker)',
+      registers: [reg],
+    }).set(dir.topicCount())
+    new Gauge({
+      name: 'sse_gateway_replay_bytes',
+      help: 'Bytes held in the replay windows of this host (the primary)',
+      registers: [reg],
+    }).set(dir.store.bytes)
+    return reg.metrics()
+  }
+
   const answer = async (op: string, a: unknown): Promise<unknown> => {
     switch (op) {
       case 'anyConnection':
@@ -161,6 +183,8 @@ export function runPrimary(opts: {
         totals.asOf = new Date().toISOString()
         return { ...totals, nodes } as unknown as Stats
       }
+      case 'metrics':
+        return hostMetrics((await askAll('metrics')) as Array<object | null>)
       case 'nodes': {
         const nodes = ((await askAll('node')) as Array<NodeInfo | null>).filter((n) => n !== null)
         return nodes.sort((x, y) => (x.id < y.id ? -1 : 1))
