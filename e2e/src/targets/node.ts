@@ -36,6 +36,9 @@ export async function startNodeGateway(
   const url = `http://127.0.0.1:${port}`
   try {
     await waitReady(`${url}/readyz`, 15_000, p.proc, p.output)
+    // WORKERS: ready once the first worker listens; the suites want every worker in.
+    const workers = Number(env.WORKERS ?? '1')
+    if (workers > 1) await waitNodes(url, apiKey, workers, p.output)
   } catch (err) {
     await p.stop()
     throw err
@@ -50,6 +53,22 @@ export async function startNodeGateway(
     capabilities: { slowConsumer: true, metrics: true },
     stop: () => p.stop(),
   }
+}
+
+/** Waits (bounded) until the admin API lists `n` nodes: every worker of a WORKERS=n gateway. */
+async function waitNodes(url: string, apiKey: string, n: number, output: () => string) {
+  const deadline = Date.now() + 15_000
+  let seen = 0
+  while (Date.now() < deadline) {
+    const res = await fetch(`${url}/admin/api/nodes`, {
+      headers: { authorization: `Bearer ${apiKey}` },
+      signal: AbortSignal.timeout(2000),
+    }).catch(() => undefined)
+    if (res?.ok) seen = ((await res.json()) as { items: unknown[] }).items.length
+    if (seen >= n) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`${url}: ${seen} of ${n} workers listed after 15 s\n${output()}`)
 }
 
 export const nodeTarget: TargetFactory = {
