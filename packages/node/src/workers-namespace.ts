@@ -68,7 +68,12 @@ export class WorkersNamespace implements TopicNamespace {
   readonly #out: Batcher<ToPrimary>
   readonly #pending = new Map<
     number,
-    { resolve: (r: unknown) => void; reject: (e: Error) => void }
+    {
+      resolve: (r: unknown) => void
+      reject: (e: Error) => void
+      /** Run as the answer is read, before the next message of its batch (see `attach`). */
+      onAnswer?: (r: unknown) => void
+    }
   >()
   #seq = 0
   readonly #onMessage = (m: unknown) => {
@@ -88,14 +93,16 @@ export class WorkersNamespace implements TopicNamespace {
 
   /** Asks the primary for the live topics; done before the server takes traffic. */
   async connect(): Promise<void> {
-    const { live } = (await this.#req('hello')) as { live: string[] }
-    for (const t of live) this.#live.add(t)
+    // Applied as the answer is read: a `dead` right behind it in the batch must win.
+    await this.#req('hello', undefined, (r) => {
+      for (const t of (r as { live: string[] }).live) this.#live.add(t)
+    })
   }
 
-  #req(op: WorkerOp, a?: unknown): Promise<unknown> {
+  #req(op: WorkerOp, a?: unknown, onAnswer?: (r: unknown) => void): Promise<unknown> {
     const id = ++this.#seq
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject })
+      this.#pending.set(id, onAnswer ? { resolve, reject, onAnswer } : { resolve, reject })
       this.#out.push({ k: 'req', id, op, a })
     })
   }
@@ -104,8 +111,17 @@ export class WorkersNamespace implements TopicNamespace {
     const p = this.#pending.get(id)
     if (!p) return
     this.#pending.delete(id)
-    if (err !== undefined) p.reject(new Error(err))
-    else p.resolve(r)
+    if (err !== undefined) {
+      p.reject(new Error(err))
+      return
+    }
+    try {
+      p.onAnswer?.(r)
+    } catch (e) {
+      p.reject(e as Error)
+      return
+    }
+    p.resolve(r)
   }
 
   #handle(msg: ToWorker): void {
@@ -205,23 +221,27 @@ export class WorkersNamespace implements TopicNamespace {
 
   async attach(conn: LocalConnection, asks?: ResumeAsk[]): Promise<Map<string, TopicHistory>> {
     const topics = [...conn.topics]
-    const got = (await this.#req('attach', { topics, asks })) as Array<[string, TopicHistory]>
-    // Events sequenced before the answer came ahead of it on the channel; the ones after follow.
-    const histories = new Map(got)
-    if (conn.closed) {
-      // Closed while attaching: the primary counted it; let it go again.
-      this.#out.push({ k: 'detach', topics })
-      return histories
-    }
-    // Listed (admin API) only now: a listed connection's topics are live on every worker.
-    this.registry.add(conn)
-    for (const t of topics) {
-      this.hub.add(t, conn)
-      this.#live.add(t)
-      const h = histories.get(t)
-      if (h) this.hub.setPosition(t, { epoch: h.epoch, seq: h.last })
-    }
-    conn.scope = this.hub.scopeFor(conn.topics)
+    let histories = new Map<string, TopicHistory>()
+    // Events sequenced before the answer came ahead of it on the channel; the ones after follow,
+    // possibly in the same batch: the connection joins the hub as the answer is read, before
+    // the next message, never in a later microtask (an event right behind it would miss it).
+    await this.#req('attach', { topics, asks }, (got) => {
+      histories = new Map(got as Array<[string, TopicHistory]>)
+      if (conn.closed) {
+        // Closed while attaching: the primary counted it; let it go again.
+        this.#out.push({ k: 'detach', topics })
+        return
+      }
+      // Listed (admin API) only now: a listed connection's topics are live on every worker.
+      this.registry.add(conn)
+      for (const t of topics) {
+        this.hub.add(t, conn)
+        this.#live.add(t)
+        const h = histories.get(t)
+        if (h) this.hub.setPosition(t, { epoch: h.epoch, seq: h.last })
+      }
+      conn.scope = this.hub.scopeFor(conn.topics)
+    })
     return histories
   }
 
