@@ -28,17 +28,20 @@ function trimOws(s: string): string {
 export function parseTopics(raw: string | null | undefined, max: number): string[] {
   if (raw == null)
     throw new GatewayError('bad_request', 'missing topic: send x-sse-topic or ?topic=')
+  // One topic (every publish to one topic, most subscriptions): no split, no set, and an array
+  // of exactly one element (a subscription keeps it for its life).
+  if (raw.indexOf(',') === -1) {
+    const t = trimOws(raw)
+    if (t === '')
+      throw new GatewayError('bad_request', 'empty topic list: send x-sse-topic or ?topic=')
+    return [checkTopic(t)]
+  }
   const topics: string[] = []
   const seen = new Set<string>()
   for (const part of raw.split(',')) {
     const t = trimOws(part)
     if (t === '') continue
-    if (!NAME_RE.test(t)) {
-      throw new GatewayError(
-        'bad_request',
-        `invalid topic ${quote(t)}: use 1-128 characters from A-Z a-z 0-9 - _ . : @ /`,
-      )
-    }
+    checkTopic(t)
     if (seen.has(t)) continue
     seen.add(t)
     topics.push(t)
@@ -53,6 +56,16 @@ export function parseTopics(raw: string | null | undefined, max: number): string
     )
   }
   return topics
+}
+
+function checkTopic(t: string): string {
+  if (!NAME_RE.test(t)) {
+    throw new GatewayError(
+      'bad_request',
+      `invalid topic ${quote(t)}: use 1-128 characters from A-Z a-z 0-9 - _ . : @ /`,
+    )
+  }
+  return t
 }
 
 /** Checks an event id (`x-sse-id`): same characters as a topic, so it never carries a newline. */

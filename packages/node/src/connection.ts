@@ -134,8 +134,11 @@ export class LocalConnection implements Sink {
    */
   #pending: Array<EncodedEvent | EncodedMessage> | undefined
   #pendingBytes = 0
-  /** Per topic, the position the replay reached: a live event at or before it is a duplicate. */
-  #floor: Map<string, TopicPosition> | undefined
+  /**
+   * Per topic, the position the replay reached: a live event at or before it is a duplicate. A
+   * one-topic connection keeps its one position (a Map would cost ~180 bytes a connection).
+   */
+  #floor: Map<string, TopicPosition> | TopicPosition | undefined
   /** Ends the connection when its subscriber token expires (private topics only). */
   #expiry: ReturnType<typeof setTimeout> | undefined
 
@@ -186,13 +189,7 @@ export class LocalConnection implements Sink {
       }
       return true
     }
-    const floor = this.#floor
-    if (floor?.has(ev.topic)) {
-      if (coveredBy(floor, ev)) return false
-      // Events of a topic arrive in order: once one passes the floor, no later one is below it.
-      floor.delete(ev.topic)
-      if (floor.size === 0) this.#floor = undefined
-    }
+    if (this.#floor !== undefined && this.#belowFloor(this.#floor, ev)) return false
     if (this.buffered > this.#limit) {
       this.#counters.slowConsumerDisconnects++
       this.close('slow consumer')
@@ -353,9 +350,28 @@ export class LocalConnection implements Sink {
       this.#send(this.#frameFor(ev, cursor))
       this.eventsSent++
     }
-    const floor = new Map<string, TopicPosition>()
-    for (const [t, p] of own) floor.set(t, p)
-    this.#floor = floor.size > 0 ? floor : undefined
+    const only = this.topics[0] as string
+    this.#floor =
+      own.size === 0 ? undefined : !multi && own.size === 1 && own.has(only) ? own.get(only) : own
+  }
+
+  /**
+   * Whether a live event is at or before the replay's position for its topic (a duplicate).
+   * Events of a topic arrive in order: once one passes the floor, no later one is below it, and
+   * the topic's floor is let go.
+   */
+  #belowFloor(floor: Map<string, TopicPosition> | TopicPosition, ev: EncodedEvent): boolean {
+    if (floor instanceof Map) {
+      if (!floor.has(ev.topic)) return false
+      if (coveredBy(floor, ev)) return true
+      floor.delete(ev.topic)
+      if (floor.size === 0) this.#floor = undefined
+      return false
+    }
+    if (ev.topic !== this.topics[0]) return false
+    if (ev.seq !== undefined && ev.epoch === floor.epoch && ev.seq <= floor.seq) return true
+    this.#floor = undefined
+    return false
   }
 
   #awaitingPong = false

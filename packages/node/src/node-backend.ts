@@ -246,7 +246,7 @@ export class NodeBackend implements GatewayBackend<NodeContext> {
     this.connections.add(conn)
     this.counters.connectionsTotal++
     ;(socket as Socket & { [CONNECTION]?: LocalConnection })[CONNECTION] = conn
-    socket.once('close', socketGone)
+    socket.on('close', socketGone) // a socket closes once; `once` would cost a wrapper each
     await this.#start(conn, req)
     // The request is complete by now: the stream no longer needs the HTTP server's state.
     if (!conn.closed) releaseHttpState(out, socket)

@@ -6,6 +6,14 @@ import { freeParser } from 'node:_http_common'
 
 type Listener = (...args: unknown[]) => void
 
+/** A released stream's `end` listener (`this`: the socket): one function for every socket. */
+function destroyOnEnd(this: Socket): void {
+  this.destroy()
+}
+
+/** The methods Node's server wraps on each socket it serves (one closure each, per socket). */
+const WRAPPED = ['on', 'addListener', 'prependListener', 'setEncoding'] as const
+
 function only(socket: Socket, event: string, name: string): Listener | undefined {
   const found = socket.listeners(event).filter((fn) => fn.name === name)
   return found.length === 1 ? (found[0] as Listener) : undefined
@@ -33,8 +41,16 @@ export function releaseHttpState(res: ServerResponse, socket: Socket): boolean {
   socket.removeListener('close', onClose)
   socket.removeListener('drain', onDrain)
   freeParser(parser, res.req, socket)
-  // A client that half-closes is gone; anything it sends is discarded.
-  socket.once('end', () => socket.destroy())
+  // The server's wrappers only matter while its parser reads the socket; the prototype's own
+  // methods take their place (assigned, not deleted: the socket keeps its fast shape).
+  const own = socket as unknown as Record<string, unknown>
+  const proto = Object.getPrototypeOf(socket) as Record<string, unknown>
+  for (const name of WRAPPED) if (Object.hasOwn(own, name)) own[name] = proto[name]
+  // The peer's address, cached by the first `remoteAddress` (the connection keeps its own copy).
+  if (own._peername !== undefined) own._peername = undefined
+  // A client that half-closes is gone; anything it sends is discarded. (`on`, not `once`: a
+  // socket ends once, and `once` costs a wrapper per socket.)
+  socket.on('end', destroyOnEnd)
   socket.resume()
   return true
 }

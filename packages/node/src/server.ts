@@ -255,7 +255,7 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
   server.on('connection', (socket: Socket) => {
     perAddress.track(socket)
     sockets.add(socket)
-    socket.once('close', forgetSocket)
+    socket.on('close', forgetSocket) // a socket closes once; `once` would cost a wrapper each
   })
   server.on('upgrade', async (req: IncomingMessage, socket: Socket, head: Buffer) => {
     busy.add(socket)
