@@ -19,6 +19,14 @@ describe('createKeyCheck', () => {
     expect(codeOf({ authorization: 'Bearer first-key' })).toBe('ok')
     expect(codeOf({ authorization: 'bearer second-key' })).toBe('ok')
     expect(codeOf({ 'x-api-key': 'second-key' })).toBe('ok')
+    expect(codeOf({ authorization: 'Bearer \t first-key' })).toBe('ok')
+  })
+
+  it('refuses a Bearer value with more than the key in it', () => {
+    expect(codeOf({ authorization: 'Bearer first-key second-key' })).toBe(
+      '401 missing API key: send Authorization: Bearer <key> or x-api-key',
+    )
+    expect(codeOf({ authorization: 'Bearer first-key\tx' })).toMatch(/^401 missing API key/)
   })
 
   it('refuses a missing key, a wrong key, a prefix and an extension of a key', () => {

@@ -17,6 +17,10 @@ function safeEqual(a: string, b: string): boolean {
 export function presentedKey(headers: { get(name: string): string | null }): string | undefined {
   const auth = headers.get('authorization')
   if (auth) {
+    // The common spelling, `Bearer <key>`, without a regex match (every publish checks it).
+    if (auth.startsWith('Bearer ') && auth.length > 7 && !/\s/.test(auth.slice(7))) {
+      return auth.slice(7)
+    }
     const m = /^Bearer\s+(\S+)\s*$/i.exec(auth)
     if (m) return m[1]
   }

@@ -45,7 +45,7 @@ export {
   topicMatches,
 } from './private-topics.ts'
 export type { HeaderSource, PublishAnswer, PublishDeps, PublishRequest } from './publish.ts'
-export { createPublish } from './publish.ts'
+export { createPublish, publishAnswerJson } from './publish.ts'
 export type { SubscriptionAsk } from './subscription.ts'
 export { parseSubscription } from './subscription.ts'
 export type { HubHooks, Sink, TailSink } from './hub.ts'

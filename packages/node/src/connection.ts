@@ -1,3 +1,4 @@
+import { afterAppends } from './append-gate.ts'
 import type { Socket } from 'node:net'
 import {
   type ConnectionInfo,
@@ -67,7 +68,8 @@ const HEARTBEAT = chunkOf(': heartbeat\n\n')
  * uncorked once the event loop has run every I/O callback that was ready (setImmediate): events
  * that queue up within one loop iteration (a burst of publishes, one publish to several topics
  * of a connection) leave in one write call per socket instead of one each. Events that arrive
- * one at a time still leave within the same iteration.
+ * one at a time still leave within the same iteration. On a cluster node the flush also waits
+ * for the Redis appends in flight, at most 2 ms (append-gate.ts).
  */
 const held: LocalConnection[] = []
 let flushScheduled = false
@@ -76,7 +78,7 @@ function holdUntilFlush(conn: LocalConnection): void {
   held.push(conn)
   if (flushScheduled) return
   flushScheduled = true
-  setImmediate(flushHeld)
+  afterAppends(flushHeld)
 }
 
 function flushHeld(): void {

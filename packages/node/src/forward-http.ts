@@ -1,3 +1,4 @@
+import { afterAppends } from './append-gate.ts'
 import http from 'node:http'
 import { GatewayError, type Logger, readBodyText } from '@sse-gateway/core'
 import type { Hono } from 'hono'
@@ -60,10 +61,11 @@ export class HttpForwarder implements Forwarder {
       const lane = this.#lanes.get(node)
       if (lane) return void lane.push({ body, resolve })
       this.#lanes.set(node, [{ body, resolve }])
-      // The first batch leaves once this turn of the event loop is over, so it carries every
-      // message of the turn (the publishes whose sequence numbers came in one Redis reply),
-      // not just the first: the target writes them to its subscribers in one write each.
-      setImmediate(() => void this.#pump(node))
+      // The first batch leaves once this turn of the event loop is over and the appends in
+      // flight are answered (append-gate.ts), so it carries every message of the turn (the
+      // publishes whose sequence numbers came in one Redis reply), not just the first: the
+      // target writes them to its subscribers in one write each.
+      afterAppends(() => void this.#pump(node))
     })
   }
 
@@ -79,7 +81,10 @@ export class HttpForwarder implements Forwarder {
   /** Sends the target's queue, batch after batch, until it is empty. */
   async #pump(node: string): Promise<void> {
     const lane = this.#lanes.get(node) as Pending[]
-    while (lane.length > 0) {
+    for (let first = true; lane.length > 0; first = false) {
+      // Each batch after the first also waits for the appends in flight: the publishes behind
+      // them join this batch rather than make a small one of their own after it.
+      if (!first) await new Promise<void>((go) => afterAppends(go))
       let size = 0
       let n = 0
       while (n < lane.length && n < BATCH_MESSAGES && size < BATCH_BYTES) {

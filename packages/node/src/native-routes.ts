@@ -11,6 +11,7 @@ import {
   type TokenSource,
   corsHeaders,
   parseSubscription,
+  publishAnswerJson,
 } from '@sse-gateway/core'
 import { readIncomingText } from './body.ts'
 import { writeAccepted } from './framed-reply.ts'
@@ -202,7 +203,7 @@ export function createFastPublish(opts: {
       const req = ready[i] as IncomingMessage
       const res = ready[i + 1] as ServerResponse
       if (ready[i + 3] === FAILED) sendError(req, res, corsOrigins, log, ready[i + 2])
-      else sendAccepted(req, res, corsOrigins, JSON.stringify(ready[i + 2]))
+      else sendAccepted(req, res, corsOrigins, publishAnswerJson(ready[i + 2] as PublishAnswer))
     }
     ready.length = 0
   }
@@ -220,7 +221,7 @@ export function createFastPublish(opts: {
     }
     if (answer instanceof Promise) {
       answer.then(
-        (a) => sendAccepted(req, res, corsOrigins, JSON.stringify(a)),
+        (a) => sendAccepted(req, res, corsOrigins, publishAnswerJson(a)),
         (err: unknown) => sendError(req, res, corsOrigins, log, err),
       )
     } else later(req, res, answer, ACCEPTED)

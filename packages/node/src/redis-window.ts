@@ -1,3 +1,4 @@
+import { appendAnswered, appendSent } from './append-gate.ts'
 import {
   type Config,
   type GatewayEvent,
@@ -59,25 +60,56 @@ export class RedisWindow {
    * Gives the event its topic's next sequence number and keeps it in the window, in one script
    * that also answers the topic's route at that instant.
    */
-  async append(ev: GatewayEvent): Promise<Appended> {
+  append(ev: GatewayEvent): Promise<Appended> {
+    return new Promise<Appended>((resolve, reject) => {
+      if (this.#appends.length === 0) setImmediate(this.#sendAppends)
+      this.#appends.push({ ev, resolve, reject })
+    })
+  }
+
+  /**
+   * The appends asked for during one turn of the event loop, sent together once its I/O is
+   * done: one write to Redis (ioredis pipelines the commands of one tick), whose answers come
+   * back in one read. Sent in the order asked, so one publisher's events keep their order.
+   */
+  #appends: Array<{
+    ev: GatewayEvent
+    resolve: (a: Appended) => void
+    reject: (err: unknown) => void
+  }> = []
+  readonly #sendAppends = (): void => {
+    const batch = this.#appends
+    this.#appends = []
+    for (const a of batch) this.#appendNow(a.ev).then(a.resolve, a.reject)
+  }
+
+  async #appendNow(ev: GatewayEvent): Promise<Appended> {
     const k = this.#k
     const l = this.#limits
     const t = ev.topic
-    const [seq, epoch, subs, tails] = await this.#redis.sseAppend(
-      k.nodes,
-      k.topic(t),
-      k.tails(t),
-      k.pos(t),
-      k.window(t),
-      newEpoch(),
-      `${l.events}`,
-      `${l.ageMs}`,
-      `${l.topicBytes}`,
-      this.#posTtl,
-      ev.id,
-      ev.event ?? '',
-      ev.data,
-    )
+    // Counted for the writes that wait for the appends in flight (append-gate.ts).
+    appendSent()
+    let answer: Awaited<ReturnType<Redis['sseAppend']>>
+    try {
+      answer = await this.#redis.sseAppend(
+        k.nodes,
+        k.topic(t),
+        k.tails(t),
+        k.pos(t),
+        k.window(t),
+        newEpoch(),
+        `${l.events}`,
+        `${l.ageMs}`,
+        `${l.topicBytes}`,
+        this.#posTtl,
+        ev.id,
+        ev.event ?? '',
+        ev.data,
+      )
+    } finally {
+      appendAnswered()
+    }
+    const [seq, epoch, subs, tails] = answer
     return { seq: Number(seq), epoch, route: routeOf(subs, tails) }
   }
 
