@@ -81,10 +81,7 @@ export class HttpForwarder implements Forwarder {
   /** Sends the target's queue, batch after batch, until it is empty. */
   async #pump(node: string): Promise<void> {
     const lane = this.#lanes.get(node) as Pending[]
-    for (let first = true; lane.length > 0; first = false) {
-      // Each batch after the first also waits for the appends in flight: the publishes behind
-      // them join this batch rather than make a small one of their own after it.
-      if (!first) await new Promise<void>((go) => afterAppends(go))
+    while (lane.length > 0) {
       let size = 0
       let n = 0
       while (n < lane.length && n < BATCH_MESSAGES && size < BATCH_BYTES) {
