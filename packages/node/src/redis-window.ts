@@ -61,6 +61,8 @@ export class RedisWindow {
    * that also answers the topic's route at that instant.
    */
   append(ev: GatewayEvent): Promise<Appended> {
+    // Counted for the writes that wait for the appends in flight (append-gate.ts).
+    appendSent()
     return new Promise<Appended>((resolve, reject) => {
       if (this.#appends.length === 0) setImmediate(this.#sendAppends)
       this.#appends.push({ ev, resolve, reject })
@@ -87,8 +89,6 @@ export class RedisWindow {
     const k = this.#k
     const l = this.#limits
     const t = ev.topic
-    // Counted for the writes that wait for the appends in flight (append-gate.ts).
-    appendSent()
     let answer: Awaited<ReturnType<Redis['sseAppend']>>
     try {
       answer = await this.#redis.sseAppend(
