@@ -19,6 +19,23 @@ export const CLUSTER_PATH = '/internal/cluster'
 const BATCH_BYTES = 4 * 1024 * 1024
 const BATCH_MESSAGES = 256
 
+/**
+ * Requests in flight to one node. Two, so that a batch can be on its way while the target is
+ * still writing the one before: both then reach it within one turn of its event loop and leave
+ * in one write a subscriber. A publisher that waits for its `202` (sent once its message is
+ * acknowledged) still has its messages delivered in order; events are put back in sequence order
+ * by the target in any case.
+ */
+const IN_FLIGHT = 2
+
+/** What waits for one target node, and how many of its requests are in flight. */
+interface Lane {
+  queue: Pending[]
+  sending: number
+  /** A launch is due at the end of this turn (`afterAppends`). */
+  scheduled: boolean
+}
+
 interface Pending {
   body: string
   resolve: (ok: boolean) => void
@@ -34,8 +51,8 @@ interface Pending {
 export class HttpForwarder implements Forwarder {
   readonly kind = 'http'
   readonly receiving = true
-  readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-  readonly #lanes = new Map<string, Pending[]>()
+  readonly #agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT })
+  readonly #lanes = new Map<string, Lane>()
   readonly #resolveUrl: (node: string) => Promise<string | undefined>
   readonly #auth: string
   readonly #timeoutMs: number
@@ -57,15 +74,20 @@ export class HttpForwarder implements Forwarder {
 
   send(node: string, msg: ClusterMessage): Promise<boolean> {
     return new Promise((resolve) => {
-      const body = this.#encode(msg)
-      const lane = this.#lanes.get(node)
-      if (lane) return void lane.push({ body, resolve })
-      this.#lanes.set(node, [{ body, resolve }])
-      // The first batch leaves once this turn of the event loop is over and the appends in
-      // flight are answered (append-gate.ts), so it carries every message of the turn (the
-      // publishes whose sequence numbers came in one Redis reply), not just the first: the
-      // target writes them to its subscribers in one write each.
-      afterAppends(() => void this.#pump(node))
+      let lane = this.#lanes.get(node)
+      if (!lane) {
+        lane = { queue: [], sending: 0, scheduled: false }
+        this.#lanes.set(node, lane)
+      }
+      lane.queue.push({ body: this.#encode(msg), resolve })
+      if (lane.scheduled || lane.sending >= IN_FLIGHT) return
+      lane.scheduled = true
+      // A batch leaves once this turn of the event loop is over and the appends in flight are
+      // answered (append-gate.ts), so it carries every message of the turn (the publishes whose
+      // sequence numbers came in one Redis reply), not just the first: the target writes them
+      // to its subscribers in one write each.
+      const ready = lane
+      afterAppends(() => this.#launch(node, ready))
     })
   }
 
@@ -78,28 +100,36 @@ export class HttpForwarder implements Forwarder {
     return this.#lastBody
   }
 
-  /** Sends the target's queue, batch after batch, until it is empty. */
-  async #pump(node: string): Promise<void> {
-    const lane = this.#lanes.get(node) as Pending[]
-    while (lane.length > 0) {
+  /** Sends what the lane holds, in as many batches as it has requests free. */
+  #launch(node: string, lane: Lane): void {
+    lane.scheduled = false
+    while (lane.sending < IN_FLIGHT && lane.queue.length > 0) {
       let size = 0
       let n = 0
-      while (n < lane.length && n < BATCH_MESSAGES && size < BATCH_BYTES) {
-        size += (lane[n] as Pending).body.length
+      while (n < lane.queue.length && n < BATCH_MESSAGES && size < BATCH_BYTES) {
+        size += (lane.queue[n] as Pending).body.length
         n++
       }
-      const batch = lane.splice(0, n)
-      let results: unknown[] = []
-      try {
-        const url = await this.#resolveUrl(node)
-        if (!url) throw new Error('no announced address')
-        results = await this.#post(url, `[${batch.map((p) => p.body).join(',')}]`)
-      } catch (err) {
-        this.#log.warn({ err: String(err), node, messages: batch.length }, 'forward failed')
-      }
-      for (const [i, p] of batch.entries()) p.resolve(results[i] === true)
+      lane.sending++
+      void this.#sendBatch(node, lane, lane.queue.splice(0, n))
     }
-    this.#lanes.delete(node)
+  }
+
+  async #sendBatch(node: string, lane: Lane, batch: Pending[]): Promise<void> {
+    let results: unknown[] = []
+    try {
+      const url = await this.#resolveUrl(node)
+      if (!url) throw new Error('no announced address')
+      results = await this.#post(url, `[${batch.map((p) => p.body).join(',')}]`)
+    } catch (err) {
+      this.#log.warn({ err: String(err), node, messages: batch.length }, 'forward failed')
+    }
+    lane.sending--
+    for (const [i, p] of batch.entries()) p.resolve(results[i] === true)
+    if (lane.queue.length > 0 && !lane.scheduled) this.#launch(node, lane)
+    else if (lane.sending === 0 && lane.queue.length === 0 && !lane.scheduled) {
+      this.#lanes.delete(node)
+    }
   }
 
   #post(base: string, body: string): Promise<unknown[]> {
