@@ -42,11 +42,13 @@ interface Pending {
 }
 
 /**
- * Forwarding by direct HTTP to each node's announced address, over one keep-alive connection
- * per target. One request in flight per target, carrying every message queued meanwhile: that
- * keeps each target's messages in order, and batches under load. A dead target fails by
- * connection refusal (at once) or after `timeoutMs` (unreachable host); either way only the
- * messages to that target wait.
+ * Forwarding by direct HTTP to each node's announced address, over at most two keep-alive
+ * connections per target. Each request carries every message queued meanwhile (batches under
+ * load); a message is acknowledged once the target has written it, and a publish is answered
+ * after that, so the messages of a publisher that waits for its answers reach the target in
+ * order (events of several publishers are put back in sequence order there). A dead target
+ * fails by connection refusal (at once) or after `timeoutMs` (unreachable host); either way only
+ * the messages to that target wait.
  */
 export class HttpForwarder implements Forwarder {
   readonly kind = 'http'
