@@ -50,4 +50,9 @@ if [ "$(ulimit -n)" -lt 20000 ]; then
   log "open-file limit is $(ulimit -n): the larger connection cases will fail to connect"
 fi
 
+# BENCH_LOAD_CPUS (a taskset CPU list): the load generator runs on those CPUs only; the targets
+# go where BENCH_TARGET_CPUS says (bench/src/targets/types.ts). Both unset: no pinning.
+if [ -n "${BENCH_LOAD_CPUS:-}" ]; then
+  exec taskset -c "$BENCH_LOAD_CPUS" node bench/dist/cli.js run --mode "$mode" "$@"
+fi
 exec node bench/dist/cli.js run --mode "$mode" "$@"

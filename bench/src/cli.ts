@@ -51,6 +51,12 @@ function namedTargets(names: string[]): TargetKind[] {
     workerdTarget(ROOT, { wrangler: true }),
   ]
   return names.map((n) => {
+    // Any number of processes: node-w4, nchan-8w (scripts/bench-scaling.sh).
+    const w = /^node-w(\d+)$/.exec(n) ?? /^nchan-(\d+)w$/.exec(n)
+    if (w && !known.some((k) => k.name === n)) {
+      const count = Number(w[1])
+      return n.startsWith('node') ? nodeTarget(ROOT, { workers: count }) : nchanTarget(count)
+    }
     const t = known.find((k) => k.name === n)
     if (!t) throw new Error(`unknown target ${n}: use ${known.map((k) => k.name).join(', ')}`)
     return t

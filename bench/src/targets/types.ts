@@ -72,7 +72,11 @@ export interface Spawned {
   stop(graceMs?: number): Promise<void>
 }
 
-/** Starts a process with its output in `rawDir/<logName>.log`. */
+/**
+ * Starts a process with its output in `rawDir/<logName>.log`. With BENCH_TARGET_CPUS set (a
+ * `taskset` CPU list, e.g. `0-7`), the process and everything it starts run on those CPUs only
+ * (`taskset` execs the command: the pid is the command's).
+ */
 export function spawnTo(
   rawDir: string,
   logName: string,
@@ -82,6 +86,11 @@ export function spawnTo(
   cwd?: string,
 ): Spawned {
   const log = openSync(join(rawDir, `${logName}.log`), 'a')
+  const cpus = process.env.BENCH_TARGET_CPUS
+  if (cpus) {
+    args = ['-c', cpus, cmd, ...args]
+    cmd = 'taskset'
+  }
   const proc = spawn(cmd, args, {
     cwd,
     env: { ...process.env, ...env },
