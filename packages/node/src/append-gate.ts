@@ -1,5 +1,6 @@
 /**
- * Where the writes of one event-loop turn wait for the Redis appends in flight (a cluster node).
+ * Where the writes of one event-loop turn wait for the Redis appends in flight (a cluster node),
+ * or for the publishes a `WORKERS` process has sent to its primary to be numbered.
  *
  * A cluster publish is answered once Redis has given its event a sequence number. Publishers
  * that each wait for their answer (most do) then fall into groups: one group's events are being

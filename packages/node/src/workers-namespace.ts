@@ -1,3 +1,4 @@
+import { appendAnswered, appendSent } from './append-gate.ts'
 import {
   type ConnectionInfo,
   type ConnectionQuery,
@@ -214,7 +215,16 @@ export class WorkersNamespace implements TopicNamespace {
   get(id: string): TopicStub {
     return {
       probe: async () => this.liveNow(id),
-      publish: async (ev: GatewayEvent) => (await this.#req('publish', ev)) as number,
+      publish: async (ev: GatewayEvent) => {
+        // Numbered by the primary as a cluster node's events are by Redis: this worker's writes
+        // wait for the publishes it has in flight (append-gate.ts).
+        appendSent()
+        try {
+          return (await this.#req('publish', ev)) as number
+        } finally {
+          appendAnswered()
+        }
+      },
       drop: async (eventId: string) => this.dropNow(id, eventId),
     }
   }
