@@ -10,6 +10,7 @@ import {
   type MessageHandler,
   RedisForwarder,
   decodeMessage,
+  encodedOnce,
 } from './forward.ts'
 
 /** The route a node takes forwarded messages on (same API keys as publishers). */
@@ -59,8 +60,8 @@ export class HttpForwarder implements Forwarder {
   readonly #auth: string
   readonly #timeoutMs: number
   readonly #log: Logger
-  #lastMsg: ClusterMessage | undefined
-  #lastBody = ''
+  /** The JSON of a message, made once for all the targets it is sent to in a row. */
+  readonly #encode = encodedOnce()
 
   constructor(opts: {
     resolveUrl: (node: string) => Promise<string | undefined>
@@ -91,15 +92,6 @@ export class HttpForwarder implements Forwarder {
       const ready = lane
       afterAppends(() => this.#launch(node, ready))
     })
-  }
-
-  /** The JSON of `msg`, made once for all the targets it is sent to in a row. */
-  #encode(msg: ClusterMessage): string {
-    if (msg !== this.#lastMsg) {
-      this.#lastMsg = msg
-      this.#lastBody = JSON.stringify(msg)
-    }
-    return this.#lastBody
   }
 
   /** Sends what the lane holds, in as many batches as it has requests free. */

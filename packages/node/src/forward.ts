@@ -94,6 +94,19 @@ export function decodeMessage(value: unknown): ClusterMessage | undefined {
  * known at once (0) without any timeout. Messages sent while Redis is away are lost: the
  * sender's own subscribers still get them.
  */
+/** A message's JSON, made once while the same message is sent to several nodes in a row. */
+export function encodedOnce(): (msg: ClusterMessage) => string {
+  let last: ClusterMessage | undefined
+  let text = ''
+  return (msg) => {
+    if (msg !== last) {
+      last = msg
+      text = JSON.stringify(msg)
+    }
+    return text
+  }
+}
+
 export class RedisForwarder implements Forwarder {
   readonly kind = 'redis'
   readonly #redis: Redis
@@ -103,8 +116,7 @@ export class RedisForwarder implements Forwarder {
   readonly #log: Logger
   #sub: Redis | undefined
   #subscribed = false
-  #lastMsg: ClusterMessage | undefined
-  #lastText = ''
+  readonly #encode = encodedOnce()
 
   constructor(opts: {
     redis: Redis
@@ -125,13 +137,8 @@ export class RedisForwarder implements Forwarder {
   }
 
   async send(node: string, msg: ClusterMessage): Promise<boolean> {
-    // One message sent to several nodes in a row is encoded once.
-    if (msg !== this.#lastMsg) {
-      this.#lastMsg = msg
-      this.#lastText = JSON.stringify(msg)
-    }
     try {
-      return (await this.#redis.publish(this.#channel(node), this.#lastText)) > 0
+      return (await this.#redis.publish(this.#channel(node), this.#encode(msg))) > 0
     } catch (err) {
       this.#log.warn({ err: String(err), node }, 'forward failed')
       return false

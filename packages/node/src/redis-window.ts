@@ -82,34 +82,29 @@ export class RedisWindow {
   readonly #sendAppends = (): void => {
     const batch = this.#appends
     this.#appends = []
-    for (const a of batch) this.#appendNow(a.ev).then(a.resolve, a.reject)
+    // Answered or failed, each append leaves the count of those in flight.
+    for (const a of batch) this.#appendNow(a.ev).finally(appendAnswered).then(a.resolve, a.reject)
   }
 
   async #appendNow(ev: GatewayEvent): Promise<Appended> {
     const k = this.#k
     const l = this.#limits
     const t = ev.topic
-    let answer: Awaited<ReturnType<Redis['sseAppend']>>
-    try {
-      answer = await this.#redis.sseAppend(
-        k.nodes,
-        k.topic(t),
-        k.tails(t),
-        k.pos(t),
-        k.window(t),
-        newEpoch(),
-        `${l.events}`,
-        `${l.ageMs}`,
-        `${l.topicBytes}`,
-        this.#posTtl,
-        ev.id,
-        ev.event ?? '',
-        ev.data,
-      )
-    } finally {
-      appendAnswered()
-    }
-    const [seq, epoch, subs, tails] = answer
+    const [seq, epoch, subs, tails] = await this.#redis.sseAppend(
+      k.nodes,
+      k.topic(t),
+      k.tails(t),
+      k.pos(t),
+      k.window(t),
+      newEpoch(),
+      `${l.events}`,
+      `${l.ageMs}`,
+      `${l.topicBytes}`,
+      this.#posTtl,
+      ev.id,
+      ev.event ?? '',
+      ev.data,
+    )
     return { seq: Number(seq), epoch, route: routeOf(subs, tails) }
   }
 
