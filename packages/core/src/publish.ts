@@ -63,13 +63,21 @@ export function createPublish(
   /**
    * Not `async`: a drop decided from a backend that knows its live topics at once (memory) is
    * answered without a promise or a microtask; the caller awaits, or checks for a promise. The
-   * contract's 4xx may therefore be thrown, not only rejected.
+   * contract's 4xx may therefore be thrown, not only rejected: a refusal of a header (key, topic,
+   * id, event type) is always thrown, before anything is looked up, logged or counted; a
+   * rejection comes from the body or the backend.
    */
   return function publish(req: PublishRequest): PublishAnswer | Promise<PublishAnswer> {
     const h = req.headers
     checkKey(h)
     const rawTopics = h.get('x-sse-topic')
-    if (rawTopics !== null && rawTopics.trim() === BROADCAST_TOPIC) return broadcast(req)
+    if (rawTopics !== null && rawTopics.trim() === BROADCAST_TOPIC) {
+      // Checked here, not in `broadcast`: every refusal of a header is thrown at once, before
+      // anything is looked up or logged (a runtime may take the decision again, see Node's
+      // native-routes.ts).
+      const id = validateId(h.get('x-sse-id'))
+      return broadcast(req, id, validateEventType(h.get('x-sse-event')))
+    }
     const topics = parseTopics(rawTopics, config.maxTopicsPerConnection)
     const id = validateId(h.get('x-sse-id'))
     const event = validateEventType(h.get('x-sse-event'))
@@ -126,10 +134,12 @@ export function createPublish(
   }
 
   /** `x-sse-topic: *`: every live connection once; nobody connected is a drop, body unread. */
-  async function broadcast(req: PublishRequest): Promise<PublishAnswer> {
+  async function broadcast(
+    req: PublishRequest,
+    id: string,
+    event: string | undefined,
+  ): Promise<PublishAnswer> {
     const started = performance.now()
-    const id = validateId(req.headers.get('x-sse-id'))
-    const event = validateEventType(req.headers.get('x-sse-event'))
     const found = backend.anyConnection()
     const any = typeof found === 'boolean' ? found : await found
     if (!any) {

@@ -17,6 +17,7 @@ describe('framedInfo', () => {
     [{ topics: ['a', 'b'], id: 'x-1' }, 'dropped: no subscriber'],
     [{ code: 'bad_request', status: 400, ok: false, path: '/publish?x="y"' }, 'request refused'],
     [{ message: 'café ☕ "quoted" \\ \n' }, undefined],
+    [{ topics: ['a"b', 'c\\d', 'e\u0001', 'f\u007f', '😀', 'lone \ud800'], n: -0 }, 'escapes'],
     [{ skipped: undefined, n: 1.5 }, 'undefined fields are left out'],
     [{}, 'no fields'],
   ])('writes the line pino writes for flat fields: %j %s', (obj, msg) => {

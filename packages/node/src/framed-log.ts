@@ -55,9 +55,28 @@ function flat(obj: object): string | undefined {
       if (KEYS.size < 256) KEYS.set(key, prefix)
     }
     if (!isFlat(v)) return undefined
-    out += prefix + JSON.stringify(v)
+    out += prefix + (typeof v === 'string' ? quote(v) : Array.isArray(v) ? list(v) : String(v))
   }
   return out
+}
+
+/** What JSON escapes in a string: quote, backslash, control characters, lone surrogates. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/
+
+/**
+ * `JSON.stringify` of a string. Most logged strings (topics, ids, codes) need no escape, and a
+ * regex test costs less than the serializer's call into the runtime.
+ */
+function quote(s: string): string {
+  return ESCAPED.test(s) ? JSON.stringify(s) : `"${s}"`
+}
+
+/** `JSON.stringify` of a list of strings (`isFlat` checked the items). */
+function list(items: unknown[]): string {
+  let out = '['
+  for (let i = 0; i < items.length; i++) out += (i === 0 ? '' : ',') + quote(items[i] as string)
+  return `${out}]`
 }
 
 function isFlat(v: unknown): boolean {

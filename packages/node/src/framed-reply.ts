@@ -37,11 +37,13 @@ const ASCII = /^[\x20-\x7e]*$/
  * head and `end()` sends it, so a response pipelined behind another waits its turn in Node's
  * queue, `finish` runs Node's keep-alive bookkeeping, and `_last` closes the connection after
  * it. Returns false, having written nothing, where Node must frame the answer itself (a head
- * already started, a request limit of the server reached, a body or header value that is not
- * plain printable ASCII: Node's own checks decide those).
+ * already started, a request limit of the server reached, a header value that is not plain
+ * printable ASCII: Node's own checks decide those).
  *
- * `close`: end the connection after the answer (a request body left unread). `extra`: headers
- * after the content headers (CORS), names written as given.
+ * `body`: printable ASCII, as the publish answer always is (`publishAnswerJson`: checked names and
+ * numbers), so its length is its size in bytes. `close`: end the connection after the answer (a
+ * request body left unread). `extra`: headers after the content headers (CORS), names written as
+ * given.
  */
 export function writeAccepted(
   res: ServerResponse,
@@ -50,7 +52,7 @@ export function writeAccepted(
   extra?: Record<string, string>,
 ): boolean {
   const r = res as NodeResponse
-  if (r._header !== null || r.maxRequestsOnConnectionReached || !r.sendDate || !ASCII.test(body)) {
+  if (r._header !== null || r.maxRequestsOnConnectionReached || !r.sendDate) {
     return false
   }
   let head = `HTTP/1.1 202 Accepted\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n`

@@ -159,7 +159,8 @@ describe('Node gateway', () => {
     b.socket.destroy()
   })
 
-  it('keeps a keep-alive connection usable after a drop whose body was fully sent', async () => {
+  /** A publisher on a raw keep-alive socket: what it wrote, and the head of a drop to send. */
+  async function rawPublisher() {
     const g = await start()
     const { port } = new URL(g.url)
     const socket = net.connect(Number(port), '127.0.0.1')
@@ -167,15 +168,46 @@ describe('Node gateway', () => {
     socket.on('data', (c) => {
       text += c.toString()
     })
-    const req = (id: string) =>
-      `POST /publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nx-sse-topic: nobody\r\nx-sse-id: ${id}\r\nContent-Length: 5\r\n\r\nhello`
-    socket.write(req('k1'))
-    await until(() => text.includes('"id":"k1"'), 5000, 'the first answer')
-    socket.write(req('k2'))
-    await until(() => text.includes('"id":"k2"'), 5000, 'the second answer on the same socket')
-    expect(text.match(/HTTP\/1\.1 202/g)).toHaveLength(2)
-    expect(text).not.toMatch(/connection: close/i)
-    socket.destroy()
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+    const head = (id: string, length: number) =>
+      `POST /publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nx-sse-topic: nobody\r\nx-sse-id: ${id}\r\nContent-Length: ${length}\r\n\r\n`
+    const answered = (id: string, what: string) =>
+      until(() => text.includes(`"id":"${id}"`), 5000, what)
+    return { socket, text: () => text, closed, head, answered }
+  }
+
+  it('keeps a keep-alive connection usable after a drop whose body was fully sent', async () => {
+    const p = await rawPublisher()
+    p.socket.write(`${p.head('k1', 5)}hello`)
+    await p.answered('k1', 'the first answer')
+    p.socket.write(`${p.head('k2', 5)}hello`)
+    await p.answered('k2', 'the second answer on the same socket')
+    expect(p.text().match(/HTTP\/1\.1 202/g)).toHaveLength(2)
+    expect(p.text()).not.toMatch(/connection: close/i)
+    p.socket.destroy()
+  })
+
+  it('answers a drop before its small body arrives, then reads the body past and keeps the connection', async () => {
+    const p = await rawPublisher()
+    // The body (a request of its own, were it parsed as one) comes only after the answer.
+    const smuggled = 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'
+    p.socket.write(p.head('late', smuggled.length))
+    await p.answered('late', 'the answer before the body')
+    expect(p.text()).not.toMatch(/connection: close/i)
+    p.socket.write(`${smuggled}${p.head('next', 5)}hello`)
+    await p.answered('next', 'the next answer on the same socket')
+    expect(p.text().match(/HTTP\/1\.1 /g)).toEqual(['HTTP/1.1 ', 'HTTP/1.1 '])
+    expect(p.text()).not.toContain('"status"')
+    p.socket.destroy()
+  })
+
+  it('closes the connection after a drop whose large declared body has not arrived', async () => {
+    const p = await rawPublisher()
+    p.socket.write(`${p.head('big', 65_537)}0123456789`)
+    await p.answered('big', 'the answer')
+    expect(p.text()).toMatch(/^connection: close\r$/im)
+    p.socket.end()
+    await p.closed
   })
 
   it('exposes Prometheus metrics for connections, publishes and latency', async () => {

@@ -189,6 +189,29 @@ describe('requests Node alone would mishandle', () => {
     expect(jsonOf(s.text()).error.message).toContain('invalid topic "café"')
     s.socket.destroy()
   })
+
+  it('keeps UTF-8 intact where a publish is refused, and takes a key with non-ASCII characters', async () => {
+    const g = await start({ API_KEYS: `${KEY},clé-secrète` })
+    const answer = async (headers: string) => {
+      const head = `POST /publish HTTP/1.1\r\nHost: x\r\n${headers}Content-Length: 1\r\n\r\nx`
+      const s = await connect(g.url, Buffer.from(head, 'utf8'))
+      await until(() => s.text().includes('}'), 5000, 'the answer')
+      s.socket.destroy()
+      return { status: s.text().slice(9, 12), body: jsonOf(s.text()) }
+    }
+    const auth = `Authorization: Bearer ${KEY}\r\n`
+    const topic = await answer(`${auth}x-sse-topic: café\r\nx-sse-id: 1\r\n`)
+    expect(topic.status).toBe('400')
+    expect(topic.body.error.message).toContain('invalid topic "café"')
+    const broadcastId = await answer(`${auth}x-sse-topic: *\r\nx-sse-id: thé\r\n`)
+    expect(broadcastId.status).toBe('400')
+    expect(broadcastId.body.error.message).toContain('invalid x-sse-id "thé"')
+    const key = await answer(
+      'Authorization: Bearer clé-secrète\r\nx-sse-topic: nobody\r\nx-sse-id: k\r\n',
+    )
+    expect(key.status).toBe('202')
+    expect(key.body).toEqual({ id: 'k', delivered: [], dropped: ['nobody'] })
+  })
 })
 
 describe('limits per client', () => {

@@ -16,6 +16,7 @@ import {
 import { readIncomingText } from './body.ts'
 import { writeAccepted } from './framed-reply.ts'
 import type { NodeBackend } from './node-backend.ts'
+import { decodeUtf8Headers } from './utf8-headers.ts'
 
 // The contract's two busiest routes, served straight from Node's request: `POST /publish` and
 // `GET /sse` skip the router and the Web Request/Response objects (each a few microseconds and
@@ -30,6 +31,33 @@ export function bodyArrived(req: IncomingMessage): boolean {
   const declared = req.headers['content-length']
   if (declared === undefined) return req.headers['transfer-encoding'] === undefined
   return req.readableLength >= Number(declared)
+}
+
+/**
+ * The most a request may declare and leave unread for its connection to stay open after the
+ * answer: Node reads what is left of such a body and throws it away (as a bare `node:http`
+ * server does), which costs less than a new connection. One socket read is 64 KiB.
+ */
+export const DISCARD_MAX_BYTES = 65_536
+
+/**
+ * Whether the connection can stay open after an answer written now: the body has arrived, or
+ * nobody began reading it and it declares a length Node may read and throw away
+ * (`DISCARD_MAX_BYTES`). A larger body, a chunked one, or one whose reading stopped part way (a
+ * `408`, a `413`) closes the connection after the answer, so its bytes are never parsed as a next
+ * request and never read for nothing.
+ */
+export function keepsConnection(req: IncomingMessage): boolean {
+  const declared = req.headers['content-length']
+  if (
+    declared !== undefined &&
+    req.readableFlowing === null &&
+    // Up to 4 digits is at most 9,999 bytes: no number to parse on the common path.
+    (declared.length <= 4 || Number(declared) <= DISCARD_MAX_BYTES)
+  ) {
+    return true
+  }
+  return bodyArrived(req)
 }
 
 /** `POST /publish` (with or without a query string), the one route the fast path takes. */
@@ -104,8 +132,8 @@ function send(
     Object.assign(headers, corsHeaders(corsOrigins, origin))
   }
   // A body left unread (the drop path, a refusal) must not be taken for the next request on
-  // a keep-alive connection: close the connection unless it has fully arrived.
-  const unread = !bodyArrived(req)
+  // a keep-alive connection: close the connection unless Node may read it and throw it away.
+  const unread = !keepsConnection(req)
   if (unread) {
     headers.connection = 'close'
     lingerOnClose(req.socket as Socket)
@@ -116,7 +144,7 @@ function send(
 
 /**
  * The publish's `202`, framed here in one write (`framed-reply.ts`), or by Node's `writeHead`
- * where that declines. A body left unread closes the connection either way.
+ * where that declines. A large body left unread closes the connection either way.
  */
 function sendAccepted(
   req: IncomingMessage,
@@ -127,7 +155,7 @@ function sendAccepted(
   const origin = req.headers.origin
   const cors =
     corsOrigins.length > 0 && origin !== undefined ? corsHeaders(corsOrigins, origin) : undefined
-  const unread = !bodyArrived(req)
+  const unread = !keepsConnection(req)
   if (unread) lingerOnClose(req.socket as Socket)
   if (!writeAccepted(res, body, unread, cors)) {
     send(req, res, corsOrigins, 202, body, 'application/json')
@@ -192,31 +220,31 @@ export function createFastPublish(opts: {
   log: Logger
 }): (req: IncomingMessage, res: ServerResponse) => void {
   const { publish, corsOrigins, bodyTimeoutMs, log } = opts
-  // Answers decided at once (the drop from the headers, a refusal) wait here for one microtask:
-  // Node parses the rest of the read (a small body that came with the headers, the next
-  // pipelined request) only after the request handler returns, and whether the body has
-  // arrived decides whether the connection stays open. One microtask answers every request of
-  // that read, in order, without a promise per request.
-  const ready: unknown[] = []
-  const flush = (): void => {
-    for (let i = 0; i < ready.length; i += 4) {
-      const req = ready[i] as IncomingMessage
-      const res = ready[i + 1] as ServerResponse
-      if (ready[i + 3] === FAILED) sendError(req, res, corsOrigins, log, ready[i + 2])
-      else sendAccepted(req, res, corsOrigins, publishAnswerJson(ready[i + 2] as PublishAnswer))
+  // A drop decided from the headers is answered here, before Node parses the body behind them:
+  // whether the connection stays open depends on the declared length (`keepsConnection`), not on
+  // what has arrived, so nothing waits for the rest of the read. A publish behind another on a
+  // pipelined connection waits its turn in Node's queue of responses.
+  /**
+   * The publish path reads headers as Node parsed them (latin1): every value a publish accepts
+   * is ASCII, so only a refusal can tell. Where some header was sent as UTF-8, it is read again
+   * as such (`decodeUtf8Headers`) and the decision taken again: a refusal then quotes the value
+   * as sent, and a key with non-ASCII characters compares as configured. Taking it again is
+   * safe: the decision throws only from its checks, before it looks up, logs or counts anything.
+   */
+  const decide = (req: IncomingMessage): PublishAnswer | Promise<PublishAnswer> => {
+    try {
+      return publish(new NativePublish(req, bodyTimeoutMs))
+    } catch (err) {
+      if (!decodeUtf8Headers(req)) throw err
+      return publish(new NativePublish(req, bodyTimeoutMs))
     }
-    ready.length = 0
-  }
-  const later = (req: IncomingMessage, res: ServerResponse, value: unknown, how: symbol) => {
-    if (ready.length === 0) queueMicrotask(flush)
-    ready.push(req, res, value, how)
   }
   return function fastPublish(req, res) {
     let answer: PublishAnswer | Promise<PublishAnswer>
     try {
-      answer = publish(new NativePublish(req, bodyTimeoutMs))
+      answer = decide(req)
     } catch (err) {
-      later(req, res, err, FAILED)
+      sendError(req, res, corsOrigins, log, err)
       return
     }
     if (answer instanceof Promise) {
@@ -224,12 +252,9 @@ export function createFastPublish(opts: {
         (a) => sendAccepted(req, res, corsOrigins, publishAnswerJson(a)),
         (err: unknown) => sendError(req, res, corsOrigins, log, err),
       )
-    } else later(req, res, answer, ACCEPTED)
+    } else sendAccepted(req, res, corsOrigins, publishAnswerJson(answer))
   }
 }
-
-const ACCEPTED = Symbol('accepted')
-const FAILED = Symbol('failed')
 
 /**
  * `GET /sse` straight from Node's request: the core's subscription rules (`parseSubscription`)

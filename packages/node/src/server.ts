@@ -22,7 +22,7 @@ import { newCounters } from './connection.ts'
 import { readIncomingText } from './body.ts'
 import { ConnectionsPerAddress } from './client-limits.ts'
 import {
-  bodyArrived,
+  keepsConnection,
   createFastPublish,
   createNativeSubscribe,
   isPublish,
@@ -174,12 +174,12 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
     },
     beforeRoutes(app) {
       namespace.routes?.(app)
-      // A body left unread (drop path, refused publish) must not be taken for the next request
-      // on a keep-alive connection: close the connection when the body has not fully arrived.
+      // A body left unread (a refusal) must not be taken for the next request on a keep-alive
+      // connection: close the connection unless Node may read it and throw it away.
       app.use('*', async (c, next) => {
         await next()
         const incoming = (c.env as NodeBindings | undefined)?.incoming
-        if (incoming && !c.res.headers.has('x-upgraded') && !bodyArrived(incoming)) {
+        if (incoming && !c.res.headers.has('x-upgraded') && !keepsConnection(incoming)) {
           c.res.headers.set('connection', 'close')
         }
       })
@@ -244,9 +244,10 @@ export async function startGateway(config: Config, opts: StartOptions): Promise<
   }
   // POST /publish and GET /sse skip the router and the Web Request/Response (native-routes.ts).
   const server = createServer(timeoutOptions(config.timeouts), (req, res) => {
-    decodeUtf8Headers(req)
     if (perAddress.refuses(req.socket)) return void sendResponse(res, perAddress.response())
+    // The publish path reads its headers as UTF-8 only where it refuses one (native-routes.ts).
     if (isPublish(req)) return fastPublish(req, res)
+    decodeUtf8Headers(req)
     busy.add(req.socket)
     res.on('finish', requestDone)
     if (isSubscribe(req)) nativeSubscribe(req, res)

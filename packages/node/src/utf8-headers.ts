@@ -17,8 +17,9 @@ function asUtf8(value: string): string {
  * `café` into `cafÃ©`, and an error message that quotes it comes back garbled. Workers read the
  * same bytes as UTF-8. This re-reads, in place, every header value that has a byte past ASCII and
  * is valid UTF-8; anything else stays as Node read it. Costs one regex test per header otherwise.
+ * Returns whether any value changed.
  */
-export function decodeUtf8Headers(req: IncomingMessage): void {
+export function decodeUtf8Headers(req: IncomingMessage): boolean {
   const raw = req.rawHeaders
   let changed: Set<string> | undefined
   for (let i = 1; i < raw.length; i += 2) {
@@ -30,7 +31,7 @@ export function decodeUtf8Headers(req: IncomingMessage): void {
     if (changed === undefined) changed = new Set()
     changed.add((raw[i - 1] as string).toLowerCase())
   }
-  if (changed === undefined) return
+  if (changed === undefined) return false
   // `req.headers` may already be built from the latin1 values: rebuild the entries that changed
   // (Node joins repeated headers with ", ").
   const headers = req.headers as Record<string, string | string[] | undefined>
@@ -41,4 +42,5 @@ export function decodeUtf8Headers(req: IncomingMessage): void {
     }
     headers[name] = name === 'set-cookie' ? values : values.join(', ')
   }
+  return true
 }
