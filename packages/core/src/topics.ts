@@ -16,6 +16,10 @@ export function quote(value: string): string {
  * (Node) would then accept where one that reads UTF-8 refuses them.
  */
 function trimOws(s: string): string {
+  // Most values have nothing to trim: two character checks instead of a regex replace.
+  const first = s.charCodeAt(0)
+  const last = s.charCodeAt(s.length - 1)
+  if (first !== 32 && first !== 9 && last !== 32 && last !== 9) return s
   return s.replace(/^[ \t]+|[ \t]+$/g, '')
 }
 
