@@ -31,15 +31,22 @@ apt_install_quiet() {
   return $rc
 }
 
-if [ ! -x /usr/sbin/nginx ] || [ ! -f /usr/lib/nginx/modules/ngx_nchan_module.so ]; then
-  apt_install_quiet nginx-light libnginx-mod-nchan || log "could not install nginx + Nchan: that reference is reported as not run"
-fi
-if ! command -v redis-server >/dev/null; then
-  apt_install_quiet redis-server || log "could not install redis-server: the cluster target is reported as not run"
+# BENCH_NO_INSTALL=1: install nothing (a machine without a package registry: what is missing
+# is reported as not run). BENCH_NGINX / BENCH_NCHAN_MODULE: another nginx and Nchan module.
+if [ -z "${BENCH_NO_INSTALL:-}" ]; then
+  if [ ! -x "${BENCH_NGINX:-/usr/sbin/nginx}" ] || [ ! -f "${BENCH_NCHAN_MODULE:-/usr/lib/nginx/modules/ngx_nchan_module.so}" ]; then
+    apt_install_quiet nginx-light libnginx-mod-nchan || log "could not install nginx + Nchan: that reference is reported as not run"
+  fi
+  if ! command -v redis-server >/dev/null; then
+    apt_install_quiet redis-server || log "could not install redis-server: the cluster target is reported as not run"
+  fi
 fi
 
-# The bench tool: rebuilt when its sources are newer than its bundle.
-if [ ! -f bench/dist/cli.js ] || [ -n "$(find bench/src bench/package.json -newer bench/dist/cli.js -type f -print -quit)" ]; then
+# The bench tool: rebuilt when its sources are newer than its bundle. BENCH_NO_BUILD=1: the
+# bundle as it is (one built elsewhere and copied here, whatever the files' times say).
+if [ -n "${BENCH_NO_BUILD:-}" ]; then
+  [ -f bench/dist/cli.js ] || { log "BENCH_NO_BUILD is set and bench/dist/cli.js is missing"; exit 1; }
+elif [ ! -f bench/dist/cli.js ] || [ -n "$(find bench/src bench/package.json -newer bench/dist/cli.js -type f -print -quit)" ]; then
   log "build bench tool (bench/dist)"
   npm run --silent build -w @sse-gateway/bench >/dev/null
 fi

@@ -27,8 +27,11 @@ export type Scenario = {
 /**
  * Source addresses of load worker `k`: eight each, used in turn, so that no address runs out of
  * ephemeral ports (~28,000 each, counting the ones still in TIME_WAIT from the last case).
+ * BENCH_LOOPBACK_SOURCES=0: none (the system picks 127.0.0.1), for a network stack that cannot
+ * bind 127.1.x.y.
  */
 export function sourceAddresses(k: number): string[] {
+  if (process.env.BENCH_LOOPBACK_SOURCES === '0') return []
   return Array.from({ length: 8 }, (_, i) => `127.1.${k}.${i + 1}`)
 }
 

@@ -10,8 +10,13 @@ import {
   waitHttp,
 } from './types.ts'
 
-const MODULE = '/usr/lib/nginx/modules/ngx_nchan_module.so'
-const NGINX = '/usr/sbin/nginx'
+/**
+ * Debian's nginx and Nchan module, or BENCH_NGINX and BENCH_NCHAN_MODULE (another build, or
+ * copies carried to a machine without them: scripts/device-bench.sh). BENCH_NCHAN_VERSION names
+ * the module's version where dpkg does not know it.
+ */
+const MODULE = process.env.BENCH_NCHAN_MODULE || '/usr/lib/nginx/modules/ngx_nchan_module.so'
+const NGINX = process.env.BENCH_NGINX || '/usr/sbin/nginx'
 
 /**
  * Nchan's configuration for the same scenarios: `POST /pub?id=<topic>` publishes, `GET
@@ -68,8 +73,8 @@ export function nchanTarget(workers = 1): TargetKind {
     name,
     label: `Nchan (nginx, ${workers} worker${workers === 1 ? '' : 's'})`,
     async unavailable() {
-      if (!existsSync(NGINX)) return 'nginx is not installed (apt-get install nginx-light)'
-      if (!existsSync(MODULE)) return 'libnginx-mod-nchan is not installed'
+      if (!existsSync(NGINX)) return `${NGINX} is missing (apt-get install nginx-light)`
+      if (!existsSync(MODULE)) return `${MODULE} is missing (apt-get install libnginx-mod-nchan)`
       return undefined
     },
     async start(opts: StartOptions): Promise<RunningTarget> {
@@ -84,9 +89,12 @@ export function nchanTarget(workers = 1): TargetKind {
       await waitHttp(`http://127.0.0.1:${port}/healthz`, 10_000, p.proc)
       // dpkg-query's own format placeholder, not a template string.
       const format = '$' + '{Version}'
-      const version = spawnSync('dpkg-query', ['-W', '-f', format, 'libnginx-mod-nchan'], {
-        encoding: 'utf8',
-      }).stdout
+      const version =
+        process.env.BENCH_NCHAN_VERSION ||
+        spawnSync('dpkg-query', ['-W', '-f', format, 'libnginx-mod-nchan'], {
+          encoding: 'utf8',
+        }).stdout ||
+        '?'
       return {
         name,
         label: this.label,
