@@ -124,6 +124,20 @@ async function allPages(page: Page): Promise<string[]> {
 
 /** Runs axe-core in the page: the serious and critical violations, named. */
 async function axeViolations(page: Page): Promise<string[]> {
+  // Colours are measured as they settle: a button that was disabled while its data loaded fades
+  // back to full opacity, and contrast taken mid-fade fails. Transitions end by themselves
+  // (spinners, which never end, are left out); the wait is bounded all the same.
+  await page.evaluate(() =>
+    Promise.race([
+      Promise.all(
+        document
+          .getAnimations()
+          .filter((a) => Number.isFinite(Number(a.effect?.getComputedTiming().endTime)))
+          .map((a) => a.finished.catch(() => undefined)),
+      ),
+      new Promise((resolve) => setTimeout(resolve, 3_000)),
+    ]),
+  )
   await page.addScriptTag({ content: AXE })
   const found = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (o: unknown) => Promise<unknown> } }).axe
