@@ -4,11 +4,13 @@ const USAGE = `The benchmark tool (docs/benchmarks.md).
   node bench/dist/cli.js compare [OLD_RUN_ID] [NEW_RUN_ID]
   node bench/dist/cli.js summary [RUN_ID]
   node bench/dist/cli.js profile FILE.cpuprofile [TOP]
+  node bench/dist/cli.js interleave --targets bare,node-before,node [--rounds 24] [--seconds 1.5] [--conns 32]
  Results go to benchmark-results/ at the repository root (or --out DIR).
 `
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { interleave } from './interleave.ts'
 import { compareRuns } from './report/compare.ts'
 import { listRuns, writeSummary } from './report/files.ts'
 import { summarizeProfile } from './report/profile.ts'
@@ -108,6 +110,19 @@ async function main(argv: string[]): Promise<void> {
       const id = positional[0] ?? listRuns(out).at(-1)
       if (!id) throw new Error(`no runs in ${out}`)
       process.stdout.write(`${writeSummary(out, id)}\n`)
+      return
+    }
+    case 'interleave': {
+      const names = flag(args, 'targets')?.split(',') ?? ['bare', 'node']
+      stopOnSignals()
+      const table = await interleave({
+        targets: namedTargets(names),
+        rounds: Number(flag(args, 'rounds') ?? 24),
+        seconds: Number(flag(args, 'seconds') ?? 1.5),
+        conns: Number(flag(args, 'conns') ?? 32),
+        outDir: out,
+      })
+      process.stdout.write(table)
       return
     }
     case 'profile': {

@@ -165,6 +165,12 @@ export function stopOnSignals(): void {
   process.once('SIGTERM', () => stop(143))
 }
 
+/** Adds a running target to those stopped on Ctrl-C / SIGTERM; returns what takes it off. */
+export function stopOnSignal(target: RunningTarget): () => void {
+  live.add(target)
+  return () => live.delete(target)
+}
+
 /** Starts the target, runs the scenarios against it, stops it. */
 async function runSession(
   kind: TargetKind,
