@@ -9,9 +9,8 @@
  *   node bench/dist/cli.js interleave --targets bare,node-before,node [--rounds 24] [--seconds 1.5] [--conns 32]
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { connect } from 'node:net'
 import { join } from 'node:path'
-import { publishHead } from './http-client.ts'
+import { RawHttpConnection, publishHead } from './http-client.ts'
 import { cpuSeconds } from './proc.ts'
 import { stopOnSignal } from './run.ts'
 import type { RunningTarget, TargetKind } from './targets/types.ts'
@@ -31,64 +30,34 @@ interface Sample {
   us: number
 }
 
-const BODY = '0123456789abcdef'
+const BODY = Buffer.from('0123456789abcdef')
 
 /**
  * Publishes 16-byte drops on `conns` keep-alive connections, one in flight on each, for
  * `seconds`; resolves to the number answered `202`. Any other answer or a connection error
  * fails the round: a figure is only taken from drops that worked.
  */
-function dropLoad(t: RunningTarget, seconds: number, conns: number): Promise<number> {
+async function dropLoad(t: RunningTarget, seconds: number, conns: number): Promise<number> {
   const ep = t.publishAt[0]
-  if (!ep) return Promise.reject(new Error(`${t.name}: no publish endpoint`))
-  return new Promise((resolve, reject) => {
-    let done = 0
-    let open = conns
-    let failed = false
-    const stopAt = performance.now() + seconds * 1000
-    const fail = (err: Error) => {
-      if (failed) return
-      failed = true
-      reject(err)
-    }
-    for (let c = 0; c < conns; c++) {
-      const socket = connect(ep.port, ep.host)
-      socket.setNoDelay(true)
-      let n = c
-      let buf = ''
-      const send = () => {
-        const topic = `nobody-${n % 1000}`
-        socket.write(publishHead(t.kind, ep, t.apiKey, topic, `i${n}`, BODY.length) + BODY)
-        n += conns
+  if (!ep) throw new Error(`${t.name}: no publish endpoint`)
+  const stopAt = performance.now() + seconds * 1000
+  let done = 0
+  const one = async (c: number) => {
+    const http = new RawHttpConnection(ep)
+    try {
+      for (let n = c; performance.now() < stopAt; n += conns) {
+        const head = publishHead(t.kind, ep, t.apiKey, `nobody-${n % 1000}`, `i${n}`, BODY.length)
+        const { status } = await http.request(head, BODY)
+        if (status !== 202 && status !== 200)
+          throw new Error(`${t.name}: answered ${status} to a drop`)
+        done++
       }
-      socket.on('connect', send)
-      socket.on('error', fail)
-      socket.on('data', (chunk: Buffer) => {
-        buf += chunk.toString('latin1')
-        for (;;) {
-          const head = buf.indexOf('\r\n\r\n')
-          if (head < 0) return
-          const m = /\r\ncontent-length: *(\d+)/i.exec(buf.slice(0, head))
-          const end = head + 4 + (m ? Number(m[1]) : 0)
-          if (buf.length < end) return
-          const status = buf.slice(9, 12)
-          buf = buf.slice(end)
-          if (status !== '202' && status !== '200') {
-            socket.destroy()
-            fail(new Error(`${t.name}: answered ${status} to a drop`))
-            return
-          }
-          done++
-          if (performance.now() >= stopAt) {
-            socket.end()
-            if (--open === 0) resolve(done)
-            return
-          }
-          send()
-        }
-      })
+    } finally {
+      http.close()
     }
-  })
+  }
+  await Promise.all(Array.from({ length: conns }, (_, c) => one(c)))
+  return done
 }
 
 async function measure(t: RunningTarget, seconds: number, conns: number): Promise<Sample> {

@@ -87,13 +87,6 @@ export function decodeMessage(value: unknown): ClusterMessage | undefined {
   return undefined
 }
 
-/**
- * Forwarding over Redis pub/sub: each node subscribes to its own channel, senders PUBLISH to
- * the target's channel on their command connection. One connection per sender keeps its
- * messages in order; PUBLISH answers how many subscribers got the message, so a dead node is
- * known at once (0) without any timeout. Messages sent while Redis is away are lost: the
- * sender's own subscribers still get them.
- */
 /** A message's JSON, made once while the same message is sent to several nodes in a row. */
 export function encodedOnce(): (msg: ClusterMessage) => string {
   let last: ClusterMessage | undefined
@@ -107,6 +100,13 @@ export function encodedOnce(): (msg: ClusterMessage) => string {
   }
 }
 
+/**
+ * Forwarding over Redis pub/sub: each node subscribes to its own channel, senders PUBLISH to
+ * the target's channel on their command connection. One connection per sender keeps its
+ * messages in order; PUBLISH answers how many subscribers got the message, so a dead node is
+ * known at once (0) without any timeout. Messages sent while Redis is away are lost: the
+ * sender's own subscribers still get them.
+ */
 export class RedisForwarder implements Forwarder {
   readonly kind = 'redis'
   readonly #redis: Redis

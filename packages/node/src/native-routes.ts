@@ -26,7 +26,7 @@ import { decodeUtf8Headers } from './utf8-headers.ts'
  * Whether the whole request body is already here (read or buffered). `complete` is set a tick
  * after the bytes are parsed, so a buffered body of the declared length counts as arrived too.
  */
-export function bodyArrived(req: IncomingMessage): boolean {
+function bodyArrived(req: IncomingMessage): boolean {
   if (req.complete || req.readableEnded) return true
   const declared = req.headers['content-length']
   if (declared === undefined) return req.headers['transfer-encoding'] === undefined
