@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser, Page, Route } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { chromiumMissing, launchChromium } from '../clients/chromium.ts'
 import { admin, eventually, publish } from '../clients/http.ts'
@@ -120,6 +120,34 @@ async function allPages(page: Page): Promise<string[]> {
     if ((await next.count()) === 0 || (await next.isDisabled())) return ids
     await next.click()
   }
+}
+
+/**
+ * Holds the list's next reload at the browser while the pager is looked at: a live refresh of the
+ * page on screen must leave Next usable (it was disabled for every refresh, and a click missed).
+ */
+async function usableWhileRefreshing(page: Page): Promise<void> {
+  const view = page.getByTestId('connections-view')
+  let release: () => void = () => undefined
+  const held = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  const list = (url: URL) => url.pathname.endsWith('/connections')
+  const hold = async (route: Route) => {
+    await held
+    // A live tick may have replaced (aborted) this request meanwhile.
+    await route.continue().catch(() => undefined)
+  }
+  await page.route(list, hold)
+  try {
+    await view.getByRole('button', { name: 'Refresh' }).click()
+    await page.locator('[data-testid=connections-view][aria-busy=true]').waitFor()
+    expect(await view.getByRole('button', { name: 'Next' }).isEnabled()).toBe(true)
+  } finally {
+    release()
+    await page.unroute(list, hold)
+  }
+  await page.locator('[data-testid=connections-view][aria-busy=false]').waitFor()
 }
 
 /** Runs axe-core in the page: the serious and critical violations, named. */
@@ -261,6 +289,7 @@ forEachTarget((target) => {
     await page.getByRole('tab', { name: 'Connections' }).click()
     await page.getByLabel('Page size').selectOption('10')
     await search(page, { 'Topic prefix': `${tag}/` })
+    await usableWhileRefreshing(page)
     expect((await allPages(page)).sort()).toEqual([...ids].sort())
     await shot(page, t, 'connections')
 

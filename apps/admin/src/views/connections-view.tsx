@@ -58,6 +58,10 @@ export function ConnectionsView({ topic }: { topic: string }) {
     setNav((n) => ({ key: filterKey, cursors: f(n.key === filterKey ? n.cursors : [null]) }))
   const page = cursors.length
   const cursor = cursors[cursors.length - 1] ?? null
+  // The page the list should show. While the rows on screen are of another page or search, the
+  // pager waits for them; a live refresh of the same page keeps it usable (Next used to be
+  // disabled for the length of every refresh, so a click could miss).
+  const pageKey = `${filterKey}\n${page}`
   // The outcome of the last disconnect, shown until the filter changes.
   const [notice, setNotice] = useState<{ key: string; ok: boolean; text: string } | null>(null)
 
@@ -68,7 +72,7 @@ export function ConnectionsView({ topic }: { topic: string }) {
       // The gateway sorts the whole listing; the cursors page on in that order.
       if (sort !== 'oldest') q.set('sort', sort)
       if (cursor) q.set('cursor', cursor)
-      const shown = { filter: filterQuery(topic, search).toString(), page, sort }
+      const shown = { filter: filterQuery(topic, search).toString(), page, sort, key: pageKey }
       return request<PageBody<ConnectionInfo>>(`/connections?${q}`, { signal }).then((b) => ({
         ...b,
         shown,
@@ -77,6 +81,7 @@ export function ConnectionsView({ topic }: { topic: string }) {
     [request, filterKey, cursor, live.tick],
   )
   const items = load.data?.items ?? []
+  const navigating = load.data?.shown.key !== pageKey
 
   // Disconnecting the last row of a later page leaves it empty: step back to a page with rows.
   // (A search may also answer an empty page that only says where it stopped: keep that one.)
@@ -198,7 +203,7 @@ export function ConnectionsView({ topic }: { topic: string }) {
           <Button
             variant="outline"
             size="sm"
-            disabled={page === 1 || load.loading}
+            disabled={page === 1 || (navigating && load.loading)}
             onClick={() => setCursors((cs) => cs.slice(0, -1))}
           >
             <ChevronLeftIcon /> Previous
@@ -209,7 +214,7 @@ export function ConnectionsView({ topic }: { topic: string }) {
           <Button
             variant="outline"
             size="sm"
-            disabled={!load.data?.nextCursor || load.loading}
+            disabled={!load.data?.nextCursor || navigating}
             onClick={() => setCursors((cs) => [...cs, load.data?.nextCursor ?? null])}
           >
             Next <ChevronRightIcon />
