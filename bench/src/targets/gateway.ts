@@ -34,11 +34,13 @@ async function startNode(
   main = gatewayMain(root),
 ): Promise<{ p: Spawned; ep: Endpoint }> {
   const port = await freePort(host)
+  // WORKERS: the workers inherit these flags, so each profile keeps Node's default name (it
+  // holds the process id) instead of overwriting the primary's.
   const prof = opts.cpuProfile
     ? [
         '--cpu-prof',
-        `--cpu-prof-dir=${join(opts.rawDir, 'profiles')}`,
-        `--cpu-prof-name=${logName}.cpuprofile`,
+        `--cpu-prof-dir=${join(opts.rawDir, 'profiles', env.WORKERS ? logName : '')}`,
+        ...(env.WORKERS ? [] : [`--cpu-prof-name=${logName}.cpuprofile`]),
       ]
     : []
   const p = spawnTo(opts.rawDir, logName, process.execPath, [...prof, main], {
